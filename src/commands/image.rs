@@ -1,0 +1,46 @@
+//! `dindbox image build`.
+
+use crate::cli::ImageCommand;
+use crate::engine::{Engine, EngineKind};
+use crate::error::{Error, Result};
+use crate::image;
+use crate::plan;
+use crate::probe;
+
+pub fn run(cmd: ImageCommand) -> Result<i32> {
+    match cmd {
+        ImageCommand::Build(args) => {
+            let only = args
+                .engine
+                .as_deref()
+                .map(|e| plan::parse_engine("engine", e))
+                .transpose()?;
+            let engines = answering_engines(only)?;
+            image::build(&engines, args.offline, args.force)?;
+            Ok(0)
+        }
+    }
+}
+
+/// The engines to build into: the one named, or every one that answers.
+fn answering_engines(only: Option<EngineKind>) -> Result<Vec<Engine>> {
+    let host = probe::probe_for(only);
+    let mut engines = Vec::new();
+    for facts in host.engines.iter().filter(|e| e.answers) {
+        let mut engine = Engine::new(facts.kind, &facts.binary);
+        if let Some(arg) = plan::runtime_override(&host, facts)? {
+            engine.global = arg.args;
+        }
+        engines.push(engine);
+    }
+    if engines.is_empty() {
+        let req_engine = only.unwrap_or(EngineKind::Podman);
+        return Err(Error::failure(match only {
+            Some(kind) => format!("{kind} does not answer on this host"),
+            None => "no container engine answers on this host".to_string(),
+        })
+        .hint(plan::install_hint(req_engine))
+        .hint(plan::start_hint(EngineKind::Docker)));
+    }
+    Ok(engines)
+}

@@ -1,0 +1,20 @@
+//! One file per subcommand; `dispatch` is all `main` calls.
+
+pub mod doctor;
+pub mod image;
+pub mod init;
+pub mod run;
+
+use crate::cli::Command;
+use crate::error::Result;
+
+/// Run a subcommand; the result is the exit status.
+pub fn dispatch(command: Command) -> Result<i32> {
+    match command {
+        Command::Run(args) => run::run(args),
+        Command::Plan(args) => run::plan(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Image(cmd) => image::run(cmd),
+        Command::Init(args) => init::run(args),
+    }
+}

@@ -1,0 +1,170 @@
+//! `dindbox run` and `dindbox plan`: read the request, probe, plan, then apply or print.
+
+use std::io::IsTerminal;
+
+use crate::apply;
+use crate::cli::RunArgs;
+use crate::engine::{Engine, EngineKind};
+use crate::error::{Error, Result};
+use crate::image;
+use crate::plan::{self, ImageFacts, Mode, Plan, Request, labels};
+use crate::probe;
+
+pub fn run(args: RunArgs) -> Result<i32> {
+    let (req, plan) = prepare(&args)?;
+    if args.dry_run {
+        return print(&plan, args.json);
+    }
+    apply::run(&plan, req.named && !req.rm)
+}
+
+pub fn plan(args: RunArgs) -> Result<i32> {
+    let (_, plan) = prepare(&args)?;
+    print(&plan, args.json)
+}
+
+fn print(plan: &Plan, json: bool) -> Result<i32> {
+    if json {
+        println!("{}", plan::render::json(plan));
+    } else {
+        print!("{}", plan::render::text(plan));
+    }
+    Ok(0)
+}
+
+fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
+    let req = request(args)?;
+    let host = probe::probe_for(req.engine);
+    let engine = plan::choose_engine(&req, &host)?;
+    let image = image_facts(&Engine::new(engine.kind, &engine.binary), &req.image)?;
+    let plan = plan::make(&req, &host, &image)?;
+    Ok((req, plan))
+}
+
+/// Turn the command line into a request; every bad value is a usage error.
+pub fn request(args: &RunArgs) -> Result<Request> {
+    let mode = Mode::parse(&args.mode)?;
+    let inner = plan::parse_engine("inner engine", &args.inner)?;
+    let engine = args
+        .engine
+        .as_deref()
+        .map(|e| plan::parse_engine("engine", e))
+        .transpose()?;
+    if let Some(name) = &args.name {
+        plan::check_name(name)?;
+    }
+    if args.inner_timeout == 0 {
+        return Err(Error::usage("--inner-timeout must be at least 1 second"));
+    }
+    let workspace = std::env::current_dir()
+        .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
+    let init_binary = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map_err(|e| {
+            Error::failure("could not find dindbox's own executable").cause(e.to_string())
+        })?;
+    let preload = if mode == Mode::Dind {
+        image::canary::tarball().into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Request {
+        mode,
+        engine,
+        inner,
+        image: args.image.clone().unwrap_or_else(image::sandbox_tag),
+        name: args.name.clone().unwrap_or_else(|| default_name(mode)),
+        named: args.name.is_some(),
+        command: args.command.clone(),
+        workspace,
+        rm: args.rm,
+        tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        privileged: args.privileged,
+        init_binary,
+        preload,
+        ready_timeout_ms: args.inner_timeout * 1000,
+    })
+}
+
+fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
+    let Some(labels_json) = engine.image_labels(image)? else {
+        return Ok(ImageFacts::default());
+    };
+    let engines = labels_json.get(labels::ENGINES).map(|list| {
+        list.split(',')
+            .filter_map(|e| EngineKind::parse(e.trim()))
+            .collect::<Vec<_>>()
+    });
+    Ok(ImageFacts {
+        exists: true,
+        engines,
+    })
+}
+
+/// `dindbox-MODE-YYYYMMDD-HHMMSS-XXXX`: readable, sortable, and unique even
+/// for many runs in one second.
+pub fn default_name(mode: Mode) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut random = [0u8; 3];
+    // SAFETY: getrandom writes at most `len` bytes into the buffer.
+    let got = unsafe { libc::getrandom(random.as_mut_ptr().cast(), random.len(), 0) };
+    if got != random.len() as isize {
+        let nanos = now.subsec_nanos().to_le_bytes();
+        random.copy_from_slice(&nanos[..3]);
+    }
+    format!(
+        "dindbox-{}-{}-{}",
+        mode.name(),
+        timestamp(now.as_secs()),
+        hex::encode(random)
+    )
+}
+
+/// UTC `YYYYMMDD-HHMMSS` from seconds since the epoch.
+fn timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_dates() {
+        assert_eq!(timestamp(0), "19700101-000000");
+        assert_eq!(timestamp(1_795_582_861), "20261125-050101");
+        assert_eq!(timestamp(951_782_400), "20000229-000000");
+    }
+
+    #[test]
+    fn default_names_differ_within_one_second() {
+        let a = default_name(Mode::Dind);
+        let b = default_name(Mode::Dind);
+        assert!(a.starts_with("dindbox-dind-"), "{a}");
+        assert_ne!(a, b);
+        assert!(plan::check_name(&a).is_ok());
+    }
+}

@@ -1,0 +1,100 @@
+//! Docker: flag spellings and `docker info` parsing.
+
+use serde::Deserialize;
+
+use crate::engine::EngineKind;
+use crate::error::{Error, Result};
+use crate::probe::facts::EngineFacts;
+
+/// Docker's name for "do not mask /proc and /sys paths".
+pub const UNMASK_OPTION: &str = "systempaths=unconfined";
+
+/// The capabilities `docker run` grants by default (moby `oci/caps/defaults.go`).
+pub const DEFAULT_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Info {
+    server_version: Option<String>,
+    cgroup_driver: Option<String>,
+    cgroup_version: Option<String>,
+    driver: Option<String>,
+    default_runtime: Option<String>,
+    #[serde(default)]
+    runtimes: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    security_options: Vec<String>,
+    /// Set by the CLI when the daemon could not be reached.
+    #[serde(default)]
+    server_errors: Vec<String>,
+}
+
+/// Parse `docker info --format '{{json .}}'`.
+pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
+    let info: Info = serde_json::from_str(json)
+        .map_err(|e| Error::failure("could not read `docker info` output").cause(e.to_string()))?;
+    let mut facts = EngineFacts::new(EngineKind::Docker, binary);
+    if !info.server_errors.is_empty() || info.server_version.is_none() {
+        facts.error = Some(info.server_errors.join("; "));
+        return Ok(facts);
+    }
+    facts.answers = true;
+    facts.server_version = info.server_version;
+    facts.cgroup_driver = info.cgroup_driver;
+    facts.cgroup_version = info.cgroup_version;
+    facts.storage_driver = info.driver;
+    facts.default_runtime = info.default_runtime;
+    facts.runtimes = info.runtimes.into_keys().collect();
+    facts.rootless = info
+        .security_options
+        .iter()
+        .any(|o| o.split(',').any(|p| p == "name=rootless"));
+    Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_debian_docker_20_10_on_cgroup_v1() {
+        let json = include_str!("../../tests/fixtures/info/docker-20.10-debian12-cgroupv1.json");
+        let f = parse_info("docker", json).unwrap();
+        assert!(f.answers);
+        assert_eq!(f.server_version.as_deref(), Some("20.10.24+dfsg1"));
+        assert_eq!(f.cgroup_version.as_deref(), Some("1"));
+        assert_eq!(f.storage_driver.as_deref(), Some("overlay2"));
+        assert_eq!(f.default_runtime.as_deref(), Some("runc"));
+        assert!(f.runtimes.contains(&"runc".to_string()));
+        assert!(!f.rootless);
+    }
+
+    #[test]
+    fn rootless_daemon_is_recognised() {
+        let json = r#"{"ServerVersion":"28.0.1","SecurityOptions":["name=seccomp,profile=builtin","name=rootless","name=cgroupns"]}"#;
+        assert!(parse_info("docker", json).unwrap().rootless);
+    }
+
+    #[test]
+    fn client_without_daemon_does_not_answer() {
+        let json = r#"{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"]}"#;
+        let f = parse_info("docker", json).unwrap();
+        assert!(!f.answers);
+        assert!(f.error.unwrap().contains("Is the docker daemon running"));
+    }
+}

@@ -1,0 +1,210 @@
+//! The host engines dindbox drives, through their CLIs.
+//!
+//! `docker.rs` and `podman.rs` hold what differs between the two: how each
+//! spells a flag, and how each reports itself in `info`. Everything here that
+//! runs a command goes through [`crate::process::Cmd`].
+
+pub mod docker;
+pub mod podman;
+pub mod socket;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::probe::facts::EngineFacts;
+use crate::process::{Cmd, Output};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum EngineKind {
+    Docker,
+    Podman,
+}
+
+impl EngineKind {
+    pub const ALL: [EngineKind; 2] = [EngineKind::Podman, EngineKind::Docker];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "docker",
+            EngineKind::Podman => "podman",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "docker" => Some(EngineKind::Docker),
+            "podman" => Some(EngineKind::Podman),
+            _ => None,
+        }
+    }
+
+    /// How this engine lifts the masks on /proc and /sys paths.
+    pub fn unmask_option(self) -> &'static str {
+        match self {
+            EngineKind::Docker => docker::UNMASK_OPTION,
+            EngineKind::Podman => podman::UNMASK_OPTION,
+        }
+    }
+
+    /// Capabilities the engine gives every container unless told otherwise.
+    pub fn default_caps(self) -> &'static [&'static str] {
+        match self {
+            EngineKind::Docker => docker::DEFAULT_CAPS,
+            EngineKind::Podman => podman::DEFAULT_CAPS,
+        }
+    }
+
+    /// Parse this engine's `info` JSON into facts.
+    pub fn parse_info(self, binary: &str, json: &str) -> Result<EngineFacts> {
+        match self {
+            EngineKind::Docker => docker::parse_info(binary, json),
+            EngineKind::Podman => podman::parse_info(binary, json),
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How long `info` may take before the engine counts as not answering.
+const INFO_LIMIT: Duration = Duration::from_secs(15);
+
+/// A host engine reached through its CLI.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub kind: EngineKind,
+    pub binary: String,
+    /// Global flags put before every subcommand (podman's `--runtime`).
+    pub global: Vec<String>,
+}
+
+impl Engine {
+    pub fn new(kind: EngineKind, binary: &str) -> Self {
+        Engine {
+            kind,
+            binary: binary.to_string(),
+            global: Vec::new(),
+        }
+    }
+
+    pub fn cmd(&self) -> Cmd {
+        Cmd::new(&self.binary).args(self.global.iter().cloned())
+    }
+
+    /// Ask `info`; the facts say whether it answered and why not.
+    pub fn info(&self) -> EngineFacts {
+        let format = match self.kind {
+            EngineKind::Docker => "{{json .}}",
+            EngineKind::Podman => "json",
+        };
+        let cmd = self.cmd().args(["info", "--format", format]);
+        let mut facts = EngineFacts::new(self.kind, &self.binary);
+        match cmd.output_within(INFO_LIMIT) {
+            Ok(Some(out)) if out.success() => match self.kind.parse_info(&self.binary, &out.stdout)
+            {
+                Ok(parsed) => facts = parsed,
+                Err(e) => facts.error = Some(e.to_string()),
+            },
+            Ok(Some(out)) => facts.error = Some(crate::process::tail(&out.stderr, 3)),
+            Ok(None) => {
+                facts.error = Some(format!(
+                    "`{}` did not answer in {}s",
+                    cmd.display(),
+                    INFO_LIMIT.as_secs()
+                ))
+            }
+            Err(e) => facts.error = Some(e.to_string()),
+        }
+        facts
+    }
+
+    /// The labels of a local image; None when there is no such image.
+    pub fn image_labels(
+        &self,
+        image: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>> {
+        let out = self
+            .cmd()
+            .args([
+                "image",
+                "inspect",
+                "--format",
+                "{{json .Config.Labels}}",
+                image,
+            ])
+            .output()?;
+        if !out.success() {
+            return Ok(None);
+        }
+        let labels: Option<std::collections::BTreeMap<String, String>> =
+            serde_json::from_str(out.stdout.trim()).unwrap_or(None);
+        Ok(Some(labels.unwrap_or_default()))
+    }
+
+    pub fn container_exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .cmd()
+            .args(["container", "inspect", name])
+            .output()?
+            .success())
+    }
+
+    pub fn remove_container(&self, name: &str) -> Result<()> {
+        let out = self.cmd().args(["rm", "-f", "-v", name]).output()?;
+        if out.success() || out.stderr.to_lowercase().contains("no such container") {
+            Ok(())
+        } else {
+            Err(self
+                .cmd()
+                .args(["rm", "-f", "-v", name])
+                .failed(&out.status, &out.stderr))
+        }
+    }
+
+    pub fn remove_volume(&self, name: &str) -> Result<()> {
+        let out = self.cmd().args(["volume", "rm", "-f", name]).output()?;
+        if out.success() || out.stderr.to_lowercase().contains("no such volume") {
+            Ok(())
+        } else {
+            Err(self
+                .cmd()
+                .args(["volume", "rm", "-f", name])
+                .failed(&out.status, &out.stderr))
+        }
+    }
+
+    pub fn volume_exists(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .cmd()
+            .args(["volume", "inspect", name])
+            .output()?
+            .success())
+    }
+
+    /// `import` a root filesystem tarball as an image.
+    pub fn import(&self, tarball: &Path, image: &str, changes: &[String]) -> Result<Output> {
+        let mut cmd = self.cmd().arg("import");
+        for change in changes {
+            cmd = cmd.arg("--change").arg(change.clone());
+        }
+        cmd.arg(tarball.display().to_string()).arg(image).run()
+    }
+
+    /// `save` an image into a docker-archive tarball, which either engine can `load`.
+    pub fn save(&self, image: &str, path: &Path) -> Result<()> {
+        let mut cmd = self.cmd().arg("save");
+        if self.kind == EngineKind::Podman {
+            cmd = cmd.args(["--format", "docker-archive"]);
+        }
+        cmd.args(["-o", &path.display().to_string(), image])
+            .run()
+            .map(|_| ())
+    }
+}

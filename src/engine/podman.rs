@@ -1,0 +1,110 @@
+//! Podman: flag spellings and `podman info` parsing.
+
+use serde::Deserialize;
+
+use crate::engine::EngineKind;
+use crate::error::{Error, Result};
+use crate::probe::facts::EngineFacts;
+
+/// Podman's name for "do not mask /proc and /sys paths".
+pub const UNMASK_OPTION: &str = "unmask=ALL";
+
+/// The capabilities `podman run` grants by default (containers.conf `default_capabilities`).
+pub const DEFAULT_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Info {
+    host: Host,
+    store: Store,
+    version: Version,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Host {
+    cgroup_manager: Option<String>,
+    cgroup_version: Option<String>,
+    oci_runtime: Option<Named>,
+    security: Option<Security>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Security {
+    #[serde(default)]
+    rootless: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Store {
+    graph_driver_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Version {
+    version: Option<String>,
+}
+
+/// Parse `podman info --format json`.
+pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
+    let info: Info = serde_json::from_str(json)
+        .map_err(|e| Error::failure("could not read `podman info` output").cause(e.to_string()))?;
+    let mut facts = EngineFacts::new(EngineKind::Podman, binary);
+    facts.answers = true;
+    facts.server_version = info.version.version;
+    facts.cgroup_driver = info.host.cgroup_manager;
+    facts.cgroup_version = info
+        .host
+        .cgroup_version
+        .map(|v| v.trim_start_matches('v').to_string());
+    facts.storage_driver = info.store.graph_driver_name;
+    facts.default_runtime = info.host.oci_runtime.and_then(|r| r.name);
+    facts.runtimes = facts.default_runtime.iter().cloned().collect();
+    facts.rootless = info.host.security.is_some_and(|s| s.rootless);
+    Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_debian_podman_4_3_rootful() {
+        let json = include_str!("../../tests/fixtures/info/podman-4.3-debian12-rootful.json");
+        let f = parse_info("podman", json).unwrap();
+        assert!(f.answers);
+        assert_eq!(f.server_version.as_deref(), Some("4.3.1"));
+        assert_eq!(f.cgroup_version.as_deref(), Some("1"));
+        assert_eq!(f.cgroup_driver.as_deref(), Some("cgroupfs"));
+        assert_eq!(f.default_runtime.as_deref(), Some("crun"));
+        assert_eq!(f.storage_driver.as_deref(), Some("overlay"));
+        assert!(!f.rootless);
+    }
+
+    #[test]
+    fn rootless_podman_is_recognised() {
+        let json = r#"{"host":{"cgroupVersion":"v2","cgroupManager":"systemd","ociRuntime":{"name":"crun"},"security":{"rootless":true}},"store":{"graphDriverName":"overlay"},"version":{"Version":"5.7.1"}}"#;
+        let f = parse_info("podman", json).unwrap();
+        assert!(f.rootless);
+        assert_eq!(f.cgroup_version.as_deref(), Some("2"));
+    }
+}

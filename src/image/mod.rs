@@ -1,0 +1,163 @@
+//! `dindbox image build`: the sandbox image and the canary.
+//!
+//! The sandbox image is built from a registry's Debian base image when one
+//! answers, else bootstrapped offline from the host's apt mirror. Either way it
+//! carries the recipe's digest in a label, and a build is skipped when an image
+//! of the same recipe is already there.
+
+pub mod bootstrap;
+pub mod canary;
+pub mod progress;
+pub mod recipe;
+pub mod registry;
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::plan::labels;
+
+use progress::Step;
+
+/// The default sandbox image of this version of dindbox.
+pub fn sandbox_tag() -> String {
+    format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// `$XDG_CACHE_HOME/dindbox`, else `~/.cache/dindbox`.
+pub fn cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    base.join("dindbox")
+}
+
+/// `save` an image to `path` through a temporary file, so a failure leaves no half-written archive.
+pub fn save_atomically(engine: &Engine, image: &str, path: &Path) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("could not create", dir, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".saving-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("could not create a temporary file in", dir, e))?;
+    engine.save(image, tmp.path())?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("could not write", path, e.error))?;
+    Ok(())
+}
+
+/// Labels of the sandbox image.
+fn sandbox_labels(digest: &str) -> Vec<(String, String)> {
+    vec![
+        (labels::RECIPE.to_string(), digest.to_string()),
+        (labels::ENGINES.to_string(), "podman,docker".to_string()),
+        (
+            "io.dindbox.version".to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ]
+}
+
+/// Image settings an `import` needs, which a build would get from its Containerfile.
+fn import_changes(labels: &[(String, String)]) -> Vec<String> {
+    let mut changes = vec![
+        format!("ENV PATH={}", recipe::PATH),
+        "CMD [\"/bin/bash\"]".to_string(),
+    ];
+    changes.extend(labels.iter().map(|(k, v)| format!("LABEL {k}={v}")));
+    changes
+}
+
+pub fn build(engines: &[Engine], offline: bool, force: bool) -> Result<()> {
+    let tag = sandbox_tag();
+    let digest = recipe::digest();
+    let mut stale = Vec::new();
+    for engine in engines {
+        let current = engine
+            .image_labels(&tag)?
+            .and_then(|l| l.get(labels::RECIPE).cloned());
+        if !force && current.as_deref() == Some(digest.as_str()) {
+            eprintln!("    {tag} is up to date in {}", engine.kind);
+        } else {
+            stale.push(engine);
+        }
+    }
+    if !stale.is_empty() {
+        build_sandbox(&stale, &tag, &digest, offline)?;
+    }
+    canary::build(engines, force)
+}
+
+fn build_sandbox(engines: &[&Engine], tag: &str, digest: &str, offline: bool) -> Result<()> {
+    let work = tempfile::Builder::new()
+        .prefix("dindbox-build-")
+        .tempdir()
+        .map_err(|e| Error::failure("could not make a temporary directory").cause(e.to_string()))?;
+    let labels = sandbox_labels(digest);
+    let online = !offline && {
+        let step = Step::start("checking whether a container registry answers");
+        let ok = registry::reachable();
+        step.done();
+        ok
+    };
+    if online {
+        let mut fell_back = Vec::new();
+        for engine in engines {
+            if let Err(e) = registry::build(engine, tag, &labels, work.path()) {
+                eprintln!(
+                    "{e}\n    falling back to the offline bootstrap for {}",
+                    engine.kind
+                );
+                fell_back.push(*engine);
+            }
+        }
+        if fell_back.is_empty() {
+            return Ok(());
+        }
+        return import_bootstrapped(&fell_back, tag, &labels, work.path());
+    }
+    eprintln!(
+        "    no registry answers{}: bootstrapping offline",
+        if offline { " (--offline)" } else { "" }
+    );
+    import_bootstrapped(engines, tag, &labels, work.path())
+}
+
+fn import_bootstrapped(
+    engines: &[&Engine],
+    tag: &str,
+    labels: &[(String, String)],
+    work: &Path,
+) -> Result<()> {
+    let tarball = bootstrap::rootfs_tarball(work)?;
+    for engine in engines {
+        let step = Step::start(format!("importing {tag} into {}", engine.kind));
+        engine.import(&tarball, tag, &import_changes(labels))?;
+        step.done();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imported_images_get_path_cmd_and_labels() {
+        let changes = import_changes(&sandbox_labels("d1"));
+        assert_eq!(changes[0], format!("ENV PATH={}", recipe::PATH));
+        assert_eq!(changes[1], "CMD [\"/bin/bash\"]");
+        assert!(changes.contains(&"LABEL io.dindbox.recipe=d1".to_string()));
+        assert!(changes.contains(&"LABEL io.dindbox.engines=podman,docker".to_string()));
+    }
+
+    #[test]
+    fn sandbox_tag_carries_the_version() {
+        assert_eq!(
+            sandbox_tag(),
+            format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! Give the inner engine a cgroup tree it may write: the sandbox's own subtree
+//! (a private cgroup namespace), mounted read-write.
+
+use std::path::Path;
+
+use nix::mount::{MsFlags, mount};
+
+use crate::plan::inner::CgroupSetup;
+
+const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+pub fn setup(setup: &CgroupSetup) -> Result<(), String> {
+    match setup {
+        CgroupSetup::Leave => Ok(()),
+        CgroupSetup::MountV1 { controllers } => mount_v1(controllers),
+        CgroupSetup::NestV2 => nest_v2(Path::new(CGROUP_ROOT)),
+    }
+}
+
+fn remount_rw(target: &str) -> Result<(), String> {
+    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
+        .map_err(|e| format!("could not remount {target} read-write: {e}"))
+}
+
+/// One v1 hierarchy to mount: its directory, its mount options, and the
+/// aliases that point at it (`cpu` and `cpuacct` for `cpu,cpuacct`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct V1Mount {
+    pub dir: String,
+    pub options: String,
+    pub aliases: Vec<String>,
+}
+
+pub fn v1_mounts(controllers: &[String]) -> Vec<V1Mount> {
+    controllers
+        .iter()
+        .map(|entry| {
+            let names: Vec<&str> = entry.split(',').collect();
+            let dir = entry.strip_prefix("name=").unwrap_or(entry).to_string();
+            let options = if entry.starts_with("name=") {
+                format!("none,{entry}")
+            } else {
+                entry.clone()
+            };
+            let aliases = if names.len() > 1 {
+                names
+                    .iter()
+                    .filter(|n| !n.starts_with("name="))
+                    .map(|n| n.to_string())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            V1Mount {
+                dir,
+                options,
+                aliases,
+            }
+        })
+        .collect()
+}
+
+fn mount_v1(controllers: &[String]) -> Result<(), String> {
+    remount_rw("/sys")?;
+    mount(
+        Some("cgroup"),
+        CGROUP_ROOT,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("mode=755"),
+    )
+    .map_err(|e| format!("could not mount a tmpfs on {CGROUP_ROOT}: {e}"))?;
+    for m in v1_mounts(controllers) {
+        let dir = format!("{CGROUP_ROOT}/{}", m.dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("could not create {dir}: {e}"))?;
+        mount(
+            Some("cgroup"),
+            dir.as_str(),
+            Some("cgroup"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some(m.options.as_str()),
+        )
+        .map_err(|e| {
+            format!(
+                "could not mount the {} cgroup controller on {dir}: {e}",
+                m.options
+            )
+        })?;
+        for alias in m.aliases {
+            let link = format!("{CGROUP_ROOT}/{alias}");
+            if !Path::new(&link).exists() {
+                std::os::unix::fs::symlink(&m.dir, &link)
+                    .map_err(|e| format!("could not link {link}: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The line to write into `cgroup.subtree_control` to hand every controller on.
+pub fn subtree_control_line(controllers: &str) -> String {
+    controllers
+        .split_whitespace()
+        .map(|c| format!("+{c}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// cgroup v2: processes may only live in leaves, so move them all into
+/// `init/` and then enable every controller for the children (as moby's
+/// `hack/dind` does). `exec` may add processes meanwhile, hence the loop.
+fn nest_v2(root: &Path) -> Result<(), String> {
+    remount_rw(CGROUP_ROOT)?;
+    let init = root.join("init");
+    std::fs::create_dir_all(&init)
+        .map_err(|e| format!("could not create {}: {e}", init.display()))?;
+    for _ in 0..20 {
+        let procs = std::fs::read_to_string(root.join("cgroup.procs"))
+            .map_err(|e| format!("could not read cgroup.procs: {e}"))?;
+        let pids: Vec<&str> = procs.split_whitespace().collect();
+        if pids.is_empty() {
+            break;
+        }
+        for pid in pids {
+            // A process that exited meanwhile is not an error.
+            let _ = std::fs::write(init.join("cgroup.procs"), pid);
+        }
+    }
+    let controllers = std::fs::read_to_string(root.join("cgroup.controllers"))
+        .map_err(|e| format!("could not read cgroup.controllers: {e}"))?;
+    std::fs::write(
+        root.join("cgroup.subtree_control"),
+        subtree_control_line(&controllers),
+    )
+    .map_err(|e| {
+        format!(
+            "could not enable the controllers {}: {e}",
+            controllers.trim()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_mounts_follow_the_hosts_hierarchies() {
+        let mounts = v1_mounts(&["cpu,cpuacct".into(), "memory".into(), "name=systemd".into()]);
+        assert_eq!(
+            mounts,
+            vec![
+                V1Mount {
+                    dir: "cpu,cpuacct".into(),
+                    options: "cpu,cpuacct".into(),
+                    aliases: vec!["cpu".into(), "cpuacct".into()]
+                },
+                V1Mount {
+                    dir: "memory".into(),
+                    options: "memory".into(),
+                    aliases: vec![]
+                },
+                V1Mount {
+                    dir: "systemd".into(),
+                    options: "none,name=systemd".into(),
+                    aliases: vec![]
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn subtree_control_enables_every_controller() {
+        assert_eq!(
+            subtree_control_line("cpuset cpu io memory pids\n"),
+            "+cpuset +cpu +io +memory +pids"
+        );
+    }
+}

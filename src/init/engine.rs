@@ -1,0 +1,332 @@
+//! Start the sandbox's own engine, wait until it answers, load the preloaded images.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::engine::EngineKind;
+use crate::engine::socket;
+use crate::plan::inner::{InnerEngineSpec, LOG_DIR, PRELOAD_DIR, Ulimits};
+use crate::process::{Cmd, tail};
+
+/// How often readiness is polled.
+const POLL: Duration = Duration::from_millis(10);
+/// How many lines of the engine's log a failure shows.
+const LOG_TAIL: usize = 25;
+
+pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+const CONTAINERS_CONF_DROPIN: &str = "/etc/containers/containers.conf.d/50-dindbox.conf";
+
+/// Why the inner engine did not come up, and the log that tells more.
+#[derive(Debug)]
+pub struct StartError {
+    pub reason: String,
+    pub log: Option<PathBuf>,
+}
+
+impl StartError {
+    fn new(reason: impl Into<String>, log: Option<&Path>) -> Self {
+        StartError {
+            reason: reason.into(),
+            log: log.map(Path::to_path_buf),
+        }
+    }
+
+    /// The reason followed by the tail of the log.
+    pub fn report(&self, kind: EngineKind) -> String {
+        let mut text = format!("dindbox: the inner {kind} did not start: {}", self.reason);
+        if let Some(log) = &self.log {
+            let content = std::fs::read_to_string(log).unwrap_or_default();
+            let last = tail(&content, LOG_TAIL);
+            if !last.is_empty() {
+                text.push_str(&format!(
+                    "\n--- last lines of {} ---\n{last}",
+                    log.display()
+                ));
+            }
+        }
+        text
+    }
+}
+
+/// A started engine: dockerd runs as a child; Podman has no daemon.
+pub struct Running {
+    pub daemon: Option<Child>,
+}
+
+pub fn start(spec: &InnerEngineSpec) -> Result<Running, StartError> {
+    let running = match spec.kind {
+        EngineKind::Docker => start_dockerd(spec)?,
+        EngineKind::Podman => configure_podman(spec)?,
+    };
+    preload(spec.kind)?;
+    Ok(running)
+}
+
+fn find(binary: &str) -> Result<PathBuf, StartError> {
+    which::which(binary).map_err(|_| {
+        StartError::new(
+            format!("this image has no `{binary}`: use an image with it installed (`dindbox image build` makes one), or another --inner engine"),
+            None,
+        )
+    })
+}
+
+fn log_path(name: &str) -> Result<PathBuf, StartError> {
+    std::fs::create_dir_all(LOG_DIR)
+        .map_err(|e| StartError::new(format!("could not create {LOG_DIR}: {e}"), None))?;
+    Ok(Path::new(LOG_DIR).join(name))
+}
+
+/// The iptables backend that matches the kernel: legacy when legacy tables are
+/// in use or the ip_tables module is loaded, else nft. Never probed by running
+/// `iptables-legacy`, which would load the module.
+pub fn iptables_backend(ip_tables_names: &str, modules: &str) -> &'static str {
+    let legacy_in_use = !ip_tables_names.trim().is_empty();
+    let module_loaded = modules
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some("ip_tables"));
+    if legacy_in_use || module_loaded {
+        "legacy"
+    } else {
+        "nft"
+    }
+}
+
+fn select_iptables() -> String {
+    let names = std::fs::read_to_string("/proc/net/ip_tables_names").unwrap_or_default();
+    let modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+    let backend = iptables_backend(&names, &modules);
+    for tool in ["iptables", "ip6tables"] {
+        let target = format!("/usr/sbin/{tool}-{backend}");
+        if Path::new(&target).exists() {
+            // Where update-alternatives is missing the image's default stays: not fatal.
+            let _ = Cmd::new("update-alternatives")
+                .args(["--set", tool, &target])
+                .output();
+        }
+    }
+    backend.to_string()
+}
+
+/// MTU of the sandbox's default route, so nested bridges do not exceed it.
+fn default_mtu() -> Option<u32> {
+    let route = std::fs::read_to_string("/proc/net/route").ok()?;
+    let iface = route
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(1) == Some(&"00000000"))?
+        .first()?
+        .to_string();
+    std::fs::read_to_string(format!("/sys/class/net/{iface}/mtu"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
+    let mut args = vec![
+        format!("--host=unix://{DOCKER_SOCKET}"),
+        "--data-root=/var/lib/docker".to_string(),
+        "--exec-opt=native.cgroupdriver=cgroupfs".to_string(),
+        format!("--default-runtime={}", spec.runtime),
+    ];
+    if let Some(Ulimits { nofile, nproc }) = spec.ulimits {
+        args.push(format!("--default-ulimit=nofile={nofile}:{nofile}"));
+        args.push(format!("--default-ulimit=nproc={nproc}:{nproc}"));
+    }
+    if let Some(mtu) = mtu {
+        args.push(format!("--mtu={mtu}"));
+    }
+    args
+}
+
+fn start_dockerd(spec: &InnerEngineSpec) -> Result<Running, StartError> {
+    let dockerd = find("dockerd")?;
+    let log = log_path("dockerd.log")?;
+    let backend = select_iptables();
+    let args = dockerd_args(spec, default_mtu());
+    let file = std::fs::File::create(&log)
+        .map_err(|e| StartError::new(format!("could not create {}: {e}", log.display()), None))?;
+    let err = file
+        .try_clone()
+        .map_err(|e| StartError::new(e.to_string(), None))?;
+    use std::io::Write;
+    let _ = writeln!(
+        &file,
+        "dindbox: iptables backend {backend}; dockerd {}",
+        args.join(" ")
+    );
+    let mut child = Command::new(dockerd)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| StartError::new(format!("could not start dockerd: {e}"), Some(&log)))?;
+    let deadline = Instant::now() + Duration::from_millis(spec.ready_timeout_ms);
+    loop {
+        if socket::ping(Path::new(DOCKER_SOCKET), Duration::from_millis(500)) {
+            return Ok(Running {
+                daemon: Some(child),
+            });
+        }
+        match child.try_wait() {
+            Ok(None) => {}
+            Ok(Some(status)) => {
+                return Err(StartError::new(
+                    format!("dockerd exited ({})", describe(status)),
+                    Some(&log),
+                ));
+            }
+            Err(e) => return Err(StartError::new(format!("lost dockerd: {e}"), Some(&log))),
+        }
+        if Instant::now() >= deadline {
+            return Err(StartError::new(
+                format!(
+                    "dockerd did not answer on {DOCKER_SOCKET} within {} ms",
+                    spec.ready_timeout_ms
+                ),
+                Some(&log),
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(sig)) => format!("killed by signal {sig}"),
+        _ => status.to_string(),
+    }
+}
+
+/// containers.conf settings that depend on the host: the runtime and the limits.
+pub fn podman_dropin(spec: &InnerEngineSpec) -> String {
+    let mut text = String::from("# Written by dindbox init at sandbox start.\n[containers]\n");
+    if let Some(Ulimits { nofile, nproc }) = spec.ulimits {
+        text.push_str(&format!(
+            "default_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc={nproc}:{nproc}\"]\n"
+        ));
+    }
+    text.push_str(&format!(
+        "\n[engine]\nruntime = \"{}\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n",
+        spec.runtime
+    ));
+    text
+}
+
+fn configure_podman(spec: &InnerEngineSpec) -> Result<Running, StartError> {
+    find("podman")?;
+    let path = Path::new(CONTAINERS_CONF_DROPIN);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StartError::new(format!("could not create {}: {e}", dir.display()), None)
+        })?;
+    }
+    std::fs::write(path, podman_dropin(spec))
+        .map_err(|e| StartError::new(format!("could not write {}: {e}", path.display()), None))?;
+    Ok(Running { daemon: None })
+}
+
+/// Load every tarball under the preload directory; for Podman, with no
+/// daemon to wait for, a working `load` (or `info`) is the readiness check.
+fn preload(kind: EngineKind) -> Result<(), StartError> {
+    let mut tarballs: Vec<PathBuf> = std::fs::read_dir(PRELOAD_DIR)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    tarballs.sort();
+    let log = log_path(&format!("{kind}.log"))?;
+    if tarballs.is_empty() && kind == EngineKind::Podman {
+        return Cmd::new("podman")
+            .args(["info", "--format", "{{.Store.GraphDriverName}}"])
+            .run_logged(&log)
+            .map_err(|e| StartError::new(e.message, Some(&log)));
+    }
+    for tarball in tarballs {
+        Cmd::new(kind.name())
+            .args(["load", "-q", "-i", &tarball.display().to_string()])
+            .run_logged(&log)
+            .map_err(|e| StartError::new(e.message, Some(&log)))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: EngineKind) -> InnerEngineSpec {
+        InnerEngineSpec {
+            kind,
+            runtime: "runc".into(),
+            ulimits: Some(Ulimits {
+                nofile: 20000,
+                nproc: 9000,
+            }),
+            ready_timeout_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn iptables_backend_follows_the_kernel() {
+        assert_eq!(iptables_backend("", "overlay 1 0 - Live\n"), "nft");
+        assert_eq!(iptables_backend("filter\nnat\n", ""), "legacy");
+        assert_eq!(
+            iptables_backend("", "ip_tables 32768 1 iptable_filter, Live\n"),
+            "legacy"
+        );
+        assert_eq!(iptables_backend("", "ip_tables_foo 1 0 - Live\n"), "nft");
+    }
+
+    #[test]
+    fn dockerd_gets_the_limits_runtime_and_mtu() {
+        let args = dockerd_args(&spec(EngineKind::Docker), Some(1400));
+        assert_eq!(
+            args,
+            vec![
+                "--host=unix:///var/run/docker.sock",
+                "--data-root=/var/lib/docker",
+                "--exec-opt=native.cgroupdriver=cgroupfs",
+                "--default-runtime=runc",
+                "--default-ulimit=nofile=20000:20000",
+                "--default-ulimit=nproc=9000:9000",
+                "--mtu=1400",
+            ]
+        );
+    }
+
+    #[test]
+    fn podman_dropin_sets_runtime_and_limits() {
+        let text = podman_dropin(&spec(EngineKind::Podman));
+        assert!(
+            text.contains("default_ulimits = [\"nofile=20000:20000\", \"nproc=9000:9000\"]"),
+            "{text}"
+        );
+        assert!(text.contains("runtime = \"runc\""), "{text}");
+        assert!(text.contains("cgroup_manager = \"cgroupfs\""), "{text}");
+    }
+
+    #[test]
+    fn start_error_report_includes_the_log_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("dockerd.log");
+        std::fs::write(&log, "starting\nfailed to start daemon: invalid config\n").unwrap();
+        let report = StartError::new("dockerd exited (exit status 1)", Some(&log))
+            .report(EngineKind::Docker);
+        assert!(
+            report.starts_with(
+                "dindbox: the inner docker did not start: dockerd exited (exit status 1)"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.ends_with("starting\nfailed to start daemon: invalid config"),
+            "{report}"
+        );
+    }
+}

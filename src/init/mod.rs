@@ -1,0 +1,216 @@
+//! The sandbox's init: the same dindbox binary, run as PID 1 inside the sandbox.
+//!
+//! It sets up cgroups for nesting, starts the inner engine and waits until it
+//! answers, runs the command in its own process group, forwards signals to it,
+//! reaps every orphan, and exits with the command's status.
+
+pub mod cgroup;
+pub mod engine;
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::mount::{MsFlags, mount};
+use nix::sys::signal::{SigSet, SigmaskHow, Signal, kill, sigprocmask};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpid, isatty, setpgid, tcsetpgrp};
+
+use crate::error::exit;
+use crate::plan::inner::InnerSpec;
+
+/// Signals init handles itself: SIGCHLD to reap, the rest forwarded to the command.
+const HANDLED: [Signal; 10] = [
+    Signal::SIGCHLD,
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+    Signal::SIGTTIN,
+    Signal::SIGTTOU,
+];
+
+/// How long a kept sandbox's dockerd gets to shut down cleanly.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+pub fn run(spec: &InnerSpec) -> i32 {
+    let mut mask = SigSet::empty();
+    for sig in HANDLED {
+        mask.add(sig);
+    }
+    if let Err(e) = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None) {
+        eprintln!("dindbox: could not block signals: {e}");
+        return exit::FAILURE;
+    }
+    if getpid().as_raw() != 1 {
+        // Not PID 1 (e.g. `docker run --init`): still adopt and reap orphans.
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    }
+    let mut daemon = None;
+    if let Some(engine) = &spec.engine {
+        // Mount propagation for nested containers' volumes (as moby's hack/dind).
+        let _ = mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_SHARED,
+            None::<&str>,
+        );
+        if let Err(reason) = cgroup::setup(&spec.cgroup) {
+            eprintln!(
+                "dindbox: the inner {} did not start: cgroup set-up failed: {reason}",
+                engine.kind
+            );
+            return exit::INNER_ENGINE;
+        }
+        match engine::start(engine) {
+            Ok(running) => daemon = running.daemon,
+            Err(e) => {
+                eprintln!("{}", e.report(engine.kind));
+                return exit::INNER_ENGINE;
+            }
+        }
+    }
+    let code = run_command(&spec.command, &mask);
+    if spec.graceful_stop
+        && let Some(child) = daemon
+    {
+        stop(child);
+    }
+    code
+}
+
+fn shell() -> Vec<String> {
+    if std::path::Path::new("/bin/bash").exists() {
+        vec!["/bin/bash".into(), "-l".into()]
+    } else {
+        vec!["/bin/sh".into()]
+    }
+}
+
+fn spawn(argv: &[String]) -> std::io::Result<Child> {
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    // SAFETY: only async-signal-safe calls (setpgid, tcsetpgrp, sigprocmask) between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+            if isatty(std::io::stdin()).unwrap_or(false) {
+                // SIGTTOU is still blocked here, so taking the terminal cannot stop us.
+                let _ = tcsetpgrp(std::io::stdin(), getpid());
+            }
+            sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)?;
+            Ok(())
+        });
+    }
+    cmd.spawn()
+}
+
+/// The status a shell would report for a waited-for child.
+fn status_code(status: WaitStatus) -> Option<i32> {
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
+        _ => None,
+    }
+}
+
+fn run_command(argv: &[String], mask: &SigSet) -> i32 {
+    let argv = if argv.is_empty() {
+        shell()
+    } else {
+        argv.to_vec()
+    };
+    let child = match spawn(&argv) {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("dindbox: cannot run `{}`: {e}", argv[0]);
+            return if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+        }
+    };
+    let pid = Pid::from_raw(child.id() as i32);
+    loop {
+        let sig = match mask.wait() {
+            Ok(sig) => sig,
+            Err(e) => {
+                eprintln!("dindbox: waiting for signals failed: {e}");
+                return exit::FAILURE;
+            }
+        };
+        match sig {
+            Signal::SIGCHLD => {
+                if let Some(code) = reap(pid) {
+                    return code;
+                }
+            }
+            Signal::SIGTTIN | Signal::SIGTTOU => {}
+            other => {
+                // To the command's whole process group; to the command alone if that is gone.
+                if kill(Pid::from_raw(-pid.as_raw()), other).is_err() {
+                    let _ = kill(pid, other);
+                }
+            }
+        }
+    }
+}
+
+/// Reap every exited child; the command's status once it is among them.
+fn reap(command: Pid) -> Option<i32> {
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return None,
+            Ok(status) if status.pid() == Some(command) => {
+                if let Some(code) = status_code(status) {
+                    return Some(code);
+                }
+            }
+            Ok(_) => {}
+            Err(Errno::EINTR) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// Ask dockerd to shut down, and wait for it a while.
+fn stop(mut daemon: Child) {
+    let pid = Pid::from_raw(daemon.id() as i32);
+    if kill(pid, Signal::SIGTERM).is_err() {
+        return;
+    }
+    let deadline = Instant::now() + STOP_GRACE;
+    while Instant::now() < deadline {
+        match daemon.try_wait() {
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            _ => return,
+        }
+    }
+    eprintln!(
+        "dindbox: the inner engine did not stop within {}s",
+        STOP_GRACE.as_secs()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_become_shell_statuses() {
+        let pid = Pid::from_raw(7);
+        assert_eq!(status_code(WaitStatus::Exited(pid, 7)), Some(7));
+        assert_eq!(
+            status_code(WaitStatus::Signaled(pid, Signal::SIGKILL, false)),
+            Some(137)
+        );
+        assert_eq!(status_code(WaitStatus::StillAlive), None);
+    }
+}

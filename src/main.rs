@@ -1,0 +1,26 @@
+//! dindbox: sandboxes that can run containers, on whatever Docker or Podman host you have.
+
+mod apply;
+mod cli;
+mod commands;
+mod engine;
+mod error;
+mod image;
+mod init;
+mod plan;
+mod probe;
+mod process;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match commands::dispatch(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("{err}");
+            err.code
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,283 @@
+//! `dind`: an engine of the sandbox's own, with the least privilege that lets it nest.
+//!
+//! Without `--privileged` the sandbox gets, each for a stated reason: the
+//! capabilities an inner engine needs (and those it hands on to nested
+//! containers by default), no seccomp/AppArmor confinement, unmasked /proc
+//! and /sys paths, a private cgroup namespace whose tree the init mounts
+//! read-write, and its own volume for the inner storage.
+
+use crate::engine::EngineKind;
+use crate::error::{Error, Result};
+use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
+
+use super::inner::{CgroupSetup, InnerEngineSpec, PRELOAD_DIR};
+use super::{Arg, ImageFacts, Plan, Request, labels, ulimits};
+
+/// Capabilities an inner engine itself needs, with the reason.
+const ENGINE_CAPS: &[(&str, &str)] = &[
+    (
+        "CAP_SYS_ADMIN",
+        "mount filesystems and create namespaces and cgroups for nested containers",
+    ),
+    (
+        "CAP_NET_ADMIN",
+        "create the inner engine's bridge, veth pairs and firewall rules",
+    ),
+];
+
+pub fn storage_path(inner: EngineKind) -> &'static str {
+    match inner {
+        EngineKind::Docker => "/var/lib/docker",
+        EngineKind::Podman => "/var/lib/containers",
+    }
+}
+
+pub fn storage_volume(name: &str) -> String {
+    format!("{name}-storage")
+}
+
+pub fn apply(
+    plan: &mut Plan,
+    req: &Request,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    image: &ImageFacts,
+) -> Result<()> {
+    refuse_unsupported(req, host, engine, image)?;
+    plan.run.push(Arg::new(
+        [
+            "--label".to_string(),
+            format!("{}={}", labels::INNER, req.inner),
+        ],
+        "which engine runs inside",
+    ));
+    if req.privileged {
+        privileged(plan, host, engine);
+    } else {
+        least_privilege(plan, req, host, engine)?;
+    }
+    let cgroup = cgroup_setup(plan, host);
+    storage(plan, req);
+    for tarball in &req.preload {
+        let file = tarball
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        plan.run.push(Arg::new(
+            ["-v".to_string(), format!("{}:{PRELOAD_DIR}/{file}:ro", tarball.display())],
+            format!("an image ({file}) the inner engine loads at start, so nested containers run with no registry"),
+        ));
+    }
+    plan.inner.cgroup = cgroup.clone();
+    plan.inner.engine = Some(InnerEngineSpec {
+        kind: req.inner,
+        runtime: inner_runtime(&cgroup).to_string(),
+        ulimits: ulimits(host),
+        ready_timeout_ms: req.ready_timeout_ms,
+    });
+    Ok(())
+}
+
+fn refuse_unsupported(
+    req: &Request,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    image: &ImageFacts,
+) -> Result<()> {
+    if let Some(engines) = &image.engines
+        && !engines.contains(&req.inner)
+    {
+        let has: Vec<&str> = engines.iter().map(|e| e.name()).collect();
+        let mut err = Error::usage(format!("image `{}` has no {} inside", req.image, req.inner))
+            .cause(format!(
+                "its label {} lists: {}",
+                labels::ENGINES,
+                if has.is_empty() {
+                    "none".to_string()
+                } else {
+                    has.join(", ")
+                }
+            ));
+        for other in engines {
+            err = err.hint(format!("use `--inner {other}`"));
+        }
+        return Err(err.hint("or build the default image, which has both: `dindbox image build`"));
+    }
+    if engine.rootless {
+        return Err(Error::refused(format!(
+            "dind on rootless {} is not supported by this version of dindbox",
+            engine.kind
+        ))
+        .cause("a rootful inner engine needs the host's root to set up its cgroups and networks")
+        .hint("use the host engine's socket instead: `dindbox run -m sock`")
+        .hint(format!(
+            "or run dindbox as root against the rootful {}",
+            engine.kind
+        )));
+    }
+    if !host.has_cap("CAP_SYS_ADMIN") {
+        return Err(Error::refused("this host cannot give a sandbox CAP_SYS_ADMIN, which every inner engine needs")
+            .cause("CAP_SYS_ADMIN is not in the capability bounding set (grep CapBnd /proc/self/status)")
+            .hint("use `-m sock` to reach the host's engine instead")
+            .hint("or run dindbox where the bounding set is complete (not inside an unprivileged container)"));
+    }
+    Ok(())
+}
+
+/// `--privileged` as the user asked; on Docker spelled out from the bounding set.
+fn privileged(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
+    if engine.kind == EngineKind::Podman {
+        plan.run.push(Arg::new(
+            ["--privileged"],
+            "asked for with --privileged (Podman clamps it to the host's bounding set)",
+        ));
+        return;
+    }
+    if host.caps.missing.is_empty() {
+        plan.run
+            .push(Arg::new(["--privileged"], "asked for with --privileged"));
+        return;
+    }
+    let mut args = Vec::new();
+    for cap in &host.caps.bounding {
+        args.push("--cap-add".to_string());
+        args.push(short_cap(cap).to_string());
+    }
+    plan.run.push(Arg::new(
+        args,
+        format!(
+            "asked for with --privileged; Docker would ask for every capability and fail (`unable to apply caps`), since this host's bounding set lacks {}: each capability it has is listed instead",
+            host.caps.missing.join(", ")
+        ),
+    ));
+    plan.run.push(Arg::new(
+        [
+            "--security-opt",
+            "seccomp=unconfined",
+            "--security-opt",
+            "apparmor=unconfined",
+            "--security-opt",
+            "systempaths=unconfined",
+            "--device-cgroup-rule",
+            "a *:* rwm",
+        ],
+        "the rest of what --privileged means",
+    ));
+    plan.notes.push(format!(
+        "--privileged was spelled out as {} explicit capabilities: {} is not in this host's bounding set",
+        host.caps.bounding.len(),
+        host.caps.missing.join(", ")
+    ));
+}
+
+fn least_privilege(
+    plan: &mut Plan,
+    req: &Request,
+    host: &HostFacts,
+    engine: &EngineFacts,
+) -> Result<()> {
+    let outer_defaults = engine.kind.default_caps();
+    let mut missing = Vec::new();
+    for (cap, why) in ENGINE_CAPS {
+        push_cap(plan, host, cap, why, &mut missing);
+    }
+    for cap in req.inner.default_caps() {
+        if outer_defaults.contains(cap) {
+            continue;
+        }
+        let why = format!(
+            "the inner {} gives it to nested containers by default, and can only give what it holds",
+            req.inner
+        );
+        push_cap(plan, host, cap, &why, &mut missing);
+    }
+    if !missing.is_empty() {
+        return Err(Error::refused(format!(
+            "this host cannot give the sandbox {}, which the inner {} needs",
+            missing.join(", "),
+            req.inner
+        ))
+        .cause("not in the capability bounding set (grep CapBnd /proc/self/status)")
+        .hint("use `-m sock` to reach the host's engine instead"));
+    }
+    if host.security.seccomp {
+        plan.run.push(Arg::new(
+            ["--security-opt", "seccomp=unconfined"],
+            "the engine's default seccomp profile blocks keyctl, which inner runtimes use to give each nested container its own session keyring",
+        ));
+    }
+    if host.security.apparmor {
+        plan.run.push(Arg::new(
+            ["--security-opt", "apparmor=unconfined"],
+            "the default AppArmor profile denies mount, which the inner engine needs",
+        ));
+    }
+    plan.run.push(Arg::new(
+        ["--security-opt", engine.kind.unmask_option()],
+        "the inner engine writes /proc/sys (ip_forward) and its runtime needs the masked /proc and /sys paths",
+    ));
+    if engine.kind == EngineKind::Podman
+        && req.inner == EngineKind::Docker
+        && matches!(host.cgroup.layout, CgroupLayout::V1 | CgroupLayout::Hybrid)
+    {
+        plan.run.push(Arg::new(
+            ["--device-cgroup-rule", "c 5:1 rwm"],
+            "dockerd allows /dev/console to nested containers, and on cgroup v1 Podman's device cgroup does not give it to the sandbox",
+        ));
+    }
+    Ok(())
+}
+
+fn push_cap(plan: &mut Plan, host: &HostFacts, cap: &str, why: &str, missing: &mut Vec<String>) {
+    if host.has_cap(cap) {
+        plan.run.push(Arg::new(["--cap-add", short_cap(cap)], why));
+    } else {
+        missing.push(cap.to_string());
+    }
+}
+
+fn short_cap(cap: &str) -> &str {
+    cap.strip_prefix("CAP_").unwrap_or(cap)
+}
+
+fn cgroup_setup(plan: &mut Plan, host: &HostFacts) -> CgroupSetup {
+    plan.run.push(Arg::new(
+        ["--cgroupns", "private"],
+        "the sandbox's cgroup tree is its own, so the inner engine can make cgroups for nested containers without seeing the host's",
+    ));
+    match host.cgroup.layout {
+        CgroupLayout::V1 | CgroupLayout::Hybrid => CgroupSetup::MountV1 {
+            controllers: host.cgroup.v1_controllers.clone(),
+        },
+        CgroupLayout::V2 => CgroupSetup::NestV2,
+        CgroupLayout::Unknown => {
+            plan.notes.push("the host's cgroup layout is unknown: the sandbox's cgroups are left as the engine makes them".into());
+            CgroupSetup::Leave
+        }
+    }
+}
+
+/// The runtime of the inner engine: runc on the v1 tree the init mounts, crun on v2.
+fn inner_runtime(cgroup: &CgroupSetup) -> &'static str {
+    match cgroup {
+        CgroupSetup::NestV2 => "crun",
+        _ => "runc",
+    }
+}
+
+fn storage(plan: &mut Plan, req: &Request) {
+    let path = storage_path(req.inner);
+    if req.rm {
+        plan.run.push(Arg::new(
+            ["-v", path],
+            "the inner storage on an anonymous volume, removed with the sandbox (overlay cannot stack on the sandbox's own overlay root)",
+        ));
+    } else {
+        let volume = storage_volume(&req.name);
+        plan.run.push(Arg::new(
+            ["-v".to_string(), format!("{volume}:{path}")],
+            "the inner storage on the sandbox's own volume, kept with it (overlay cannot stack on the sandbox's own overlay root)",
+        ));
+        plan.volumes.push(volume);
+    }
+}

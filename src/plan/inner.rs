@@ -1,0 +1,92 @@
+//! What the sandbox's init role does before it runs the user's command.
+//!
+//! The plan writes this on the host; `dindbox init` reads it inside the
+//! sandbox. It travels as one JSON argument, so the plan shows it whole.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::EngineKind;
+
+/// Where the inner engine's log goes inside the sandbox.
+pub const LOG_DIR: &str = "/var/log/dindbox";
+/// Where tarballs of images to preload into the inner engine are mounted.
+pub const PRELOAD_DIR: &str = "/run/dindbox/preload";
+/// Where the dindbox binary is mounted inside the sandbox.
+pub const INIT_PATH: &str = "/usr/local/libexec/dindbox/dindbox";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum CgroupSetup {
+    /// Leave /sys/fs/cgroup as the outer engine made it.
+    Leave,
+    /// cgroup v1: remount /sys read-write and mount each controller afresh on a
+    /// tmpfs; with a private cgroup namespace each is the sandbox's own subtree.
+    MountV1 { controllers: Vec<String> },
+    /// cgroup v2: make /sys/fs/cgroup writable, move every process into
+    /// `init/`, and enable every controller for the children.
+    NestV2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ulimits {
+    pub nofile: u64,
+    pub nproc: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InnerEngineSpec {
+    pub kind: EngineKind,
+    /// The OCI runtime the inner engine uses (runc or crun).
+    pub runtime: String,
+    /// Limits nested containers get by default (within the sandbox's own hard limits).
+    pub ulimits: Option<Ulimits>,
+    /// How long to wait for the engine to answer, in milliseconds.
+    pub ready_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InnerSpec {
+    pub cgroup: CgroupSetup,
+    pub engine: Option<InnerEngineSpec>,
+    /// The command to run once everything is up; empty means an interactive shell.
+    pub command: Vec<String>,
+    /// Stop the inner engine cleanly when the command ends (kept sandboxes);
+    /// a throw-away sandbox skips that, since its storage is dropped anyway.
+    pub graceful_stop: bool,
+}
+
+impl InnerSpec {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("the inner spec always serialises")
+    }
+
+    pub fn from_json(s: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json() {
+        let spec = InnerSpec {
+            cgroup: CgroupSetup::MountV1 {
+                controllers: vec!["cpu".into(), "name=systemd".into()],
+            },
+            engine: Some(InnerEngineSpec {
+                kind: EngineKind::Docker,
+                runtime: "runc".into(),
+                ulimits: Some(Ulimits {
+                    nofile: 20000,
+                    nproc: 20000,
+                }),
+                ready_timeout_ms: 30_000,
+            }),
+            command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
+            graceful_stop: false,
+        };
+        assert_eq!(InnerSpec::from_json(&spec.to_json()).unwrap(), spec);
+    }
+}

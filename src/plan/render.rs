@@ -1,0 +1,118 @@
+//! Show a plan: the exact command, each flag with its reason, and the inner set-up.
+
+use std::fmt::Write;
+
+use serde_json::json;
+
+use super::Plan;
+use super::inner::CgroupSetup;
+use crate::process::{quote, quote_argv};
+
+pub fn json(plan: &Plan) -> String {
+    let value = json!({
+        "argv": plan.argv(),
+        "plan": plan,
+    });
+    serde_json::to_string_pretty(&value).expect("a plan always serialises")
+}
+
+/// Width of the flag column before the reasons.
+const FLAG_COLUMN: usize = 44;
+
+pub fn text(plan: &Plan) -> String {
+    let mut out = String::new();
+    let inner = plan
+        .inner
+        .engine
+        .as_ref()
+        .map(|e| format!(" with {} inside", e.kind))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "sandbox {} on {}: mode {}{inner}",
+        plan.name,
+        plan.engine,
+        plan.mode.name()
+    );
+    let _ = writeln!(out, "\ncommand:\n  {}", quote_argv(&plan.argv()));
+    let _ = writeln!(out, "\nflags:");
+    let _ = writeln!(out, "  {}", quote(&plan.engine_binary));
+    for arg in &plan.global {
+        flag_line(&mut out, &quote_argv(&arg.args), &arg.why);
+    }
+    flag_line(&mut out, "run", "");
+    for arg in &plan.run {
+        flag_line(&mut out, &quote_argv(&arg.args), &arg.why);
+    }
+    flag_line(&mut out, &quote(&plan.image), "the sandbox image");
+    flag_line(
+        &mut out,
+        "init --spec SPEC",
+        "dindbox's init role, with the inner set-up below as SPEC",
+    );
+    let _ = writeln!(
+        out,
+        "\ninner set-up (done by dindbox init, PID 1 in the sandbox):"
+    );
+    for step in inner_steps(plan) {
+        let _ = writeln!(out, "  - {step}");
+    }
+    if !plan.notes.is_empty() {
+        let _ = writeln!(out, "\nnotes:");
+        for note in &plan.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
+    out
+}
+
+fn flag_line(out: &mut String, flag: &str, why: &str) {
+    if why.is_empty() {
+        let _ = writeln!(out, "    {flag}");
+    } else if flag.len() >= FLAG_COLUMN {
+        let _ = writeln!(out, "    {flag}\n    {:FLAG_COLUMN$}  # {why}", "");
+    } else {
+        let _ = writeln!(out, "    {flag:FLAG_COLUMN$}  # {why}");
+    }
+}
+
+fn inner_steps(plan: &Plan) -> Vec<String> {
+    let mut steps = Vec::new();
+    match &plan.inner.cgroup {
+        CgroupSetup::Leave => {}
+        CgroupSetup::MountV1 { controllers } => steps.push(format!(
+            "cgroups: remount /sys read-write and mount the sandbox's own v1 controllers ({}) on a tmpfs at /sys/fs/cgroup",
+            controllers.join(" ")
+        )),
+        CgroupSetup::NestV2 => steps.push(
+            "cgroups: remount /sys/fs/cgroup read-write, move every process into init/, enable every controller for nested containers".into(),
+        ),
+    }
+    if let Some(engine) = &plan.inner.engine {
+        let limits = engine
+            .ulimits
+            .map(|u| {
+                format!(
+                    ", nested containers get nofile={} nproc={}",
+                    u.nofile, u.nproc
+                )
+            })
+            .unwrap_or_default();
+        steps.push(format!(
+            "engine: start {} with runtime {}{limits}",
+            engine.kind, engine.runtime
+        ));
+        steps.push(format!(
+            "wait until {} answers (at most {} s), then load the images mounted under {}",
+            engine.kind,
+            engine.ready_timeout_ms / 1000,
+            super::inner::PRELOAD_DIR
+        ));
+    }
+    steps.push(match plan.inner.command.as_slice() {
+        [] => "run an interactive shell".to_string(),
+        argv => format!("run {}", quote_argv(argv)),
+    });
+    steps.push("reap orphans, forward signals, exit with the command's status".into());
+    steps
+}

@@ -1,0 +1,417 @@
+//! Plans made from fixture hosts: this build machine (Debian 12, hybrid cgroups,
+//! a bounding set without CAP_SYS_RESOURCE, Docker 20.10 and Podman 4.3) and an
+//! Ubuntu 24.04 host with Docker 28, AppArmor and cgroup v2.
+
+use std::path::PathBuf;
+
+use super::inner::{CgroupSetup, Ulimits};
+use super::*;
+use crate::probe::facts::{HostFacts, SelinuxMode};
+
+fn this_machine() -> HostFacts {
+    serde_json::from_str(include_str!("../../tests/fixtures/hosts/this-machine.json")).unwrap()
+}
+
+fn ubuntu() -> HostFacts {
+    serde_json::from_str(include_str!(
+        "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
+    ))
+    .unwrap()
+}
+
+fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request {
+    Request {
+        mode,
+        engine,
+        inner,
+        image: "localhost/dindbox/sandbox:0.1.0".into(),
+        name: "box".into(),
+        named: false,
+        command: Some("docker ps".into()),
+        workspace: PathBuf::from("/home/u/project"),
+        rm: true,
+        tty: false,
+        privileged: false,
+        init_binary: PathBuf::from("/usr/local/bin/dindbox"),
+        preload: vec![PathBuf::from("/root/.cache/dindbox/preload/canary.tar")],
+        ready_timeout_ms: 60_000,
+    }
+}
+
+fn our_image() -> ImageFacts {
+    ImageFacts {
+        exists: true,
+        engines: Some(vec![EngineKind::Podman, EngineKind::Docker]),
+    }
+}
+
+fn plan(req: &Request, host: &HostFacts) -> Plan {
+    make(req, host, &our_image()).unwrap_or_else(|e| panic!("refused: {e}"))
+}
+
+fn refusal(req: &Request, host: &HostFacts, image: &ImageFacts) -> Error {
+    make(req, host, image).expect_err("the plan should be refused")
+}
+
+/// The argv with the init's JSON spec left out, as one string.
+fn line(plan: &Plan) -> String {
+    let argv = plan.argv();
+    argv[..argv.len() - 1].join(" ")
+}
+
+fn has(plan: &Plan, flags: &[&str]) -> bool {
+    plan.run.iter().any(|a| a.args == flags)
+}
+
+#[test]
+fn docker_host_dind_podman_is_spelled_out_exactly() {
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
+        &this_machine(),
+    );
+    assert_eq!(
+        line(&p),
+        "/usr/local/bin/docker run --name box --rm -i \
+         --label io.dindbox.managed=true --label io.dindbox.mode=dind --label io.dindbox.sandbox=box \
+         --hostname box \
+         -v /usr/local/bin/dindbox:/usr/local/libexec/dindbox/dindbox:ro --entrypoint /usr/local/libexec/dindbox/dindbox \
+         -v /home/u/project:/home/u/project -w /home/u/project \
+         --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
+         --label io.dindbox.inner=podman \
+         --cap-add SYS_ADMIN --cap-add NET_ADMIN \
+         --security-opt seccomp=unconfined --security-opt systempaths=unconfined \
+         --cgroupns private \
+         -v /var/lib/containers \
+         -v /root/.cache/dindbox/preload/canary.tar:/run/dindbox/preload/canary.tar:ro \
+         localhost/dindbox/sandbox:0.1.0 init --spec"
+    );
+    assert!(!p.argv().contains(&"--privileged".to_string()));
+    assert_eq!(
+        p.inner.cgroup,
+        CgroupSetup::MountV1 {
+            controllers: [
+                "cpu",
+                "cpuacct",
+                "cpuset",
+                "memory",
+                "devices",
+                "freezer",
+                "blkio",
+                "pids",
+                "name=systemd"
+            ]
+            .map(String::from)
+            .to_vec()
+        }
+    );
+    let engine = p.inner.engine.as_ref().unwrap();
+    assert_eq!(engine.runtime, "runc");
+    assert_eq!(
+        engine.ulimits,
+        Some(Ulimits {
+            nofile: 20000,
+            nproc: 32768
+        })
+    );
+    assert_eq!(p.inner.command, vec!["/bin/sh", "-c", "docker ps"]);
+    assert!(
+        !p.inner.graceful_stop,
+        "a throw-away sandbox does not wait for its engine to stop"
+    );
+}
+
+#[test]
+fn every_flag_has_a_reason() {
+    for (host, engine, inner) in [
+        (this_machine(), EngineKind::Docker, EngineKind::Docker),
+        (this_machine(), EngineKind::Podman, EngineKind::Docker),
+        (ubuntu(), EngineKind::Docker, EngineKind::Podman),
+    ] {
+        let p = plan(&request(Mode::Dind, Some(engine), inner), &host);
+        for arg in p.run.iter().chain(&p.global) {
+            assert!(arg.why.len() > 10, "{:?} has no reason", arg.args);
+        }
+    }
+}
+
+#[test]
+fn podman_host_dind_docker_needs_runc_more_caps_and_the_console() {
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Docker),
+        &this_machine(),
+    );
+    assert_eq!(
+        p.global,
+        vec![Arg::new(["--runtime", "runc"], p.global[0].why.clone())]
+    );
+    assert!(p.global[0].why.contains("hybrid"));
+    for cap in ["SYS_ADMIN", "NET_ADMIN", "MKNOD", "NET_RAW", "AUDIT_WRITE"] {
+        assert!(has(&p, &["--cap-add", cap]), "missing {cap}: {}", line(&p));
+    }
+    assert!(
+        !has(&p, &["--cap-add", "CHOWN"]),
+        "Podman gives CHOWN by default"
+    );
+    assert!(has(&p, &["--device-cgroup-rule", "c 5:1 rwm"]));
+    assert!(has(&p, &["--security-opt", "unmask=ALL"]));
+    assert!(has(&p, &["-v", "/var/lib/docker"]));
+    assert_eq!(p.argv()[1..4], ["--runtime", "runc", "run"]);
+}
+
+#[test]
+fn podman_host_dind_podman_needs_no_device_rule() {
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman),
+        &this_machine(),
+    );
+    assert!(!p.run.iter().any(|a| a.args[0] == "--device-cgroup-rule"));
+    assert!(
+        !has(&p, &["--cap-add", "MKNOD"]),
+        "inner Podman does not give MKNOD by default"
+    );
+}
+
+#[test]
+fn ubuntu_cgroup_v2_apparmor_host() {
+    let p = plan(&request(Mode::Dind, None, EngineKind::Docker), &ubuntu());
+    assert_eq!(p.engine, EngineKind::Docker);
+    assert!(has(&p, &["--security-opt", "apparmor=unconfined"]));
+    assert!(has(&p, &["--cgroupns", "private"]));
+    assert_eq!(p.inner.cgroup, CgroupSetup::NestV2);
+    let engine = p.inner.engine.as_ref().unwrap();
+    assert_eq!(engine.runtime, "crun");
+    assert_eq!(
+        engine.ulimits, None,
+        "a 1048576 hard limit needs no --ulimit"
+    );
+    assert!(!p.run.iter().any(|a| a.args[0] == "--ulimit"));
+    assert!(p.global.is_empty());
+    assert!(!p.run.iter().any(|a| a.args[0] == "--device-cgroup-rule"));
+}
+
+#[test]
+fn privileged_on_docker_lists_the_bounding_set() {
+    let mut req = request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Docker);
+    req.privileged = true;
+    let p = plan(&req, &this_machine());
+    assert!(!p.argv().contains(&"--privileged".to_string()));
+    let caps = p.argv().iter().filter(|a| *a == "--cap-add").count();
+    assert_eq!(caps, 40);
+    assert!(!p.argv().contains(&"SYS_RESOURCE".to_string()));
+    assert!(
+        p.notes.iter().any(|n| n.contains("CAP_SYS_RESOURCE")),
+        "{:?}",
+        p.notes
+    );
+}
+
+#[test]
+fn privileged_where_the_engine_can_have_it() {
+    let mut req = request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman);
+    req.privileged = true;
+    assert!(has(&plan(&req, &this_machine()), &["--privileged"]));
+    req.engine = Some(EngineKind::Docker);
+    assert!(
+        has(&plan(&req, &ubuntu()), &["--privileged"]),
+        "a full bounding set"
+    );
+}
+
+#[test]
+fn sock_mounts_the_live_socket_at_the_docker_path() {
+    let p = plan(
+        &request(Mode::Sock, None, EngineKind::Podman),
+        &this_machine(),
+    );
+    assert_eq!(
+        p.engine,
+        EngineKind::Docker,
+        "Podman has no socket on this machine"
+    );
+    assert!(has(
+        &p,
+        &["-v", "/var/run/docker.sock:/var/run/docker.sock"]
+    ));
+    assert!(has(&p, &["-e", "DOCKER_HOST=unix:///var/run/docker.sock"]));
+    assert!(!p.run.iter().any(|a| a.args[0] == "--cap-add"));
+    assert!(p.inner.engine.is_none());
+}
+
+#[test]
+fn sock_on_podman_without_its_socket_is_refused_with_the_fix() {
+    let e = refusal(
+        &request(Mode::Sock, Some(EngineKind::Podman), EngineKind::Podman),
+        &this_machine(),
+        &our_image(),
+    );
+    assert_eq!(e.code, crate::error::exit::REFUSED);
+    assert!(
+        e.hints.iter().any(|h| h.contains("podman system service")),
+        "{e}"
+    );
+}
+
+#[test]
+fn common_has_no_engine_inside() {
+    let p = plan(
+        &request(Mode::Common, None, EngineKind::Podman),
+        &this_machine(),
+    );
+    assert_eq!(
+        p.engine,
+        EngineKind::Podman,
+        "Podman first when both answer"
+    );
+    let argv = p.argv().join(" ");
+    assert!(!argv.contains("docker.sock"), "{argv}");
+    assert!(!argv.contains("--cap-add"), "{argv}");
+    assert_eq!(p.inner.cgroup, CgroupSetup::Leave);
+    assert!(p.inner.engine.is_none());
+}
+
+#[test]
+fn no_engine_answers() {
+    let mut host = this_machine();
+    for e in &mut host.engines {
+        e.answers = false;
+        e.error = Some("Cannot connect to the Docker daemon".into());
+    }
+    let e = refusal(
+        &request(Mode::Dind, None, EngineKind::Podman),
+        &host,
+        &our_image(),
+    );
+    assert_eq!(e.message, "no container engine answers on this host");
+    assert!(e.hints.iter().any(|h| h.contains("apt-get install podman")));
+    assert!(e.hints.iter().any(|h| h.contains("systemctl start docker")));
+    host.engines.clear();
+    let e = refusal(
+        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
+        &host,
+        &our_image(),
+    );
+    assert_eq!(e.message, "docker is not installed on this host");
+}
+
+#[test]
+fn inner_docker_in_an_image_without_it_is_bad_input() {
+    let image = ImageFacts {
+        exists: true,
+        engines: Some(vec![EngineKind::Podman]),
+    };
+    let e = refusal(
+        &request(Mode::Dind, None, EngineKind::Docker),
+        &this_machine(),
+        &image,
+    );
+    assert_eq!(e.code, crate::error::exit::USAGE);
+    assert!(e.message.contains("has no docker inside"), "{e}");
+    assert!(e.hints.iter().any(|h| h == "use `--inner podman`"), "{e}");
+}
+
+#[test]
+fn missing_image_points_at_image_build() {
+    let e = refusal(
+        &request(Mode::Common, None, EngineKind::Podman),
+        &this_machine(),
+        &ImageFacts::default(),
+    );
+    assert!(
+        e.hints.iter().any(|h| h.contains("dindbox image build")),
+        "{e}"
+    );
+}
+
+#[test]
+fn rootless_engine_dind_is_refused_with_alternatives() {
+    let mut host = this_machine();
+    host.engines.retain(|e| e.kind == EngineKind::Podman);
+    host.engines[0].rootless = true;
+    let e = refusal(
+        &request(Mode::Dind, None, EngineKind::Docker),
+        &host,
+        &our_image(),
+    );
+    assert_eq!(e.code, crate::error::exit::REFUSED);
+    assert!(e.hints.iter().any(|h| h.contains("-m sock")), "{e}");
+}
+
+#[test]
+fn without_sys_admin_dind_is_refused() {
+    let mut host = this_machine();
+    host.caps.bounding.retain(|c| c != "CAP_SYS_ADMIN");
+    let e = refusal(
+        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
+        &host,
+        &our_image(),
+    );
+    assert!(e.message.contains("CAP_SYS_ADMIN"), "{e}");
+}
+
+#[test]
+fn selinux_hosts_disable_labels() {
+    let mut host = this_machine();
+    host.security.selinux = SelinuxMode::Enforcing;
+    let p = plan(&request(Mode::Sock, None, EngineKind::Podman), &host);
+    assert!(has(&p, &["--security-opt", "label=disable"]));
+}
+
+#[test]
+fn kept_sandbox_owns_a_named_volume_and_stops_cleanly() {
+    let mut req = request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Docker);
+    req.rm = false;
+    req.named = true;
+    let p = plan(&req, &this_machine());
+    assert_eq!(p.volumes, vec!["box-storage".to_string()]);
+    assert!(has(&p, &["-v", "box-storage:/var/lib/docker"]));
+    assert!(!has(&p, &["--rm"]));
+    assert!(p.inner.graceful_stop);
+}
+
+#[test]
+fn terminal_gets_a_tty() {
+    let mut req = request(Mode::Common, None, EngineKind::Podman);
+    req.tty = true;
+    req.command = None;
+    let p = plan(&req, &this_machine());
+    assert!(has(&p, &["-i", "-t"]));
+    assert!(
+        p.inner.command.is_empty(),
+        "no command: the init starts a shell"
+    );
+}
+
+#[test]
+fn unknown_values_suggest_the_valid_ones() {
+    let e = Mode::parse("dnd").unwrap_err();
+    assert_eq!(e.code, crate::error::exit::USAGE);
+    assert_eq!(
+        e.hints,
+        vec!["did you mean `dind`?", "valid values: common, sock, dind"]
+    );
+    let e = parse_engine("inner engine", "dokcer").unwrap_err();
+    assert_eq!(e.message, "unknown inner engine `dokcer`");
+    assert!(check_name("-bad").is_err());
+    assert!(check_name("my-box_1.x").is_ok());
+}
+
+#[test]
+fn plans_render_each_flag_with_its_reason() {
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
+        &this_machine(),
+    );
+    let text = render::text(&p);
+    assert!(text.contains("--cap-add SYS_ADMIN"), "{text}");
+    assert!(
+        text.contains("# mount filesystems and create namespaces"),
+        "{text}"
+    );
+    assert!(
+        text.contains("engine: start podman with runtime runc"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render::json(&p)).unwrap();
+    assert_eq!(json["argv"][0], "/usr/local/bin/docker");
+    assert_eq!(json["plan"]["mode"], "dind");
+}

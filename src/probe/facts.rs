@@ -1,0 +1,217 @@
+//! The facts about a host that every plan is made from.
+//!
+//! These are plain data: the probe fills them in from `/proc`, `/sys`, `/etc`
+//! and the engines' `info`, and test fixtures write them by hand as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::EngineKind;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct HostFacts {
+    /// `uname -r`, e.g. "6.18.44".
+    pub kernel: String,
+    /// The user dindbox runs as.
+    pub uid: u32,
+    pub cgroup: CgroupFacts,
+    pub caps: CapFacts,
+    pub userns: UsernsFacts,
+    pub devices: DeviceFacts,
+    pub security: SecurityFacts,
+    pub limits: LimitFacts,
+    /// OCI runtimes found on PATH (runc, crun, runsc, kata-runtime, sysbox-runc, runcvm).
+    pub oci_runtimes: Vec<OciRuntime>,
+    /// Filesystems the kernel knows (`/proc/filesystems`) that matter for nesting.
+    pub filesystems: FsFacts,
+    /// Set when dindbox itself runs inside a container.
+    pub in_container: Option<String>,
+    /// MTU of the interface of the default route.
+    pub default_route_mtu: Option<u32>,
+    /// Environment that points at engines.
+    pub env: EnvFacts,
+    /// One entry per engine CLI found, whether it answers or not.
+    pub engines: Vec<EngineFacts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CgroupLayout {
+    /// Only the v1 controllers are mounted.
+    V1,
+    /// The unified hierarchy only.
+    V2,
+    /// v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified.
+    Hybrid,
+    #[default]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CgroupFacts {
+    pub layout: CgroupLayout,
+    /// v1 controllers mounted under /sys/fs/cgroup (e.g. "cpu", "memory", "name=systemd").
+    pub v1_controllers: Vec<String>,
+    /// Controllers listed in /sys/fs/cgroup/cgroup.controllers (v2).
+    pub v2_controllers: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CapFacts {
+    /// Capability names ("CAP_SYS_ADMIN", ...) in this process's bounding set.
+    pub bounding: Vec<String>,
+    /// Capabilities the kernel knows (0..=cap_last_cap) that are not in the bounding set.
+    pub missing: Vec<String>,
+    /// /proc/sys/kernel/cap_last_cap
+    pub last_cap: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SubIdRange {
+    pub user: String,
+    pub start: u64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct UsernsFacts {
+    /// /proc/sys/user/max_user_namespaces
+    pub max_user_namespaces: Option<u64>,
+    /// kernel.unprivileged_userns_clone (Debian/Ubuntu); None where the knob does not exist.
+    pub unprivileged_userns_clone: Option<bool>,
+    /// kernel.apparmor_restrict_unprivileged_userns (Ubuntu 23.10+).
+    pub apparmor_restrict_unprivileged_userns: Option<bool>,
+    pub subuid: Vec<SubIdRange>,
+    pub subgid: Vec<SubIdRange>,
+    pub newuidmap: bool,
+    pub newgidmap: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeviceNode {
+    pub path: String,
+    pub major: u32,
+    pub minor: u32,
+    /// Permission bits, e.g. 0o600.
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DeviceFacts {
+    pub fuse: Option<DeviceNode>,
+    pub net_tun: Option<DeviceNode>,
+    pub kvm: Option<DeviceNode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SelinuxMode {
+    #[default]
+    Absent,
+    Disabled,
+    Permissive,
+    Enforcing,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SecurityFacts {
+    pub selinux: SelinuxMode,
+    pub apparmor: bool,
+    /// Seccomp is available in the kernel (`Seccomp:` line of /proc/self/status).
+    pub seccomp: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LimitFacts {
+    /// Hard RLIMIT_NOFILE; None means unlimited or unknown.
+    pub nofile_hard: Option<u64>,
+    /// Hard RLIMIT_NPROC; None means unlimited or unknown.
+    pub nproc_hard: Option<u64>,
+    /// kernel.pid_max: Podman lowers its own RLIMIT_NPROC to it.
+    #[serde(default)]
+    pub pid_max: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OciRuntime {
+    pub name: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FsFacts {
+    pub overlay: bool,
+    pub fuse: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EnvFacts {
+    pub docker_host: Option<String>,
+    pub container_host: Option<String>,
+    pub xdg_runtime_dir: Option<String>,
+}
+
+/// A socket an engine may be reached on, and whether it answered a ping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SocketFacts {
+    pub path: String,
+    pub answers: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineFacts {
+    pub kind: EngineKind,
+    /// The CLI that was asked, as found on PATH.
+    pub binary: String,
+    /// `info` answered.
+    pub answers: bool,
+    /// Why it did not answer (the tail of its stderr).
+    pub error: Option<String>,
+    pub server_version: Option<String>,
+    pub rootless: bool,
+    pub cgroup_driver: Option<String>,
+    /// "1" or "2" as the engine reports it.
+    pub cgroup_version: Option<String>,
+    pub storage_driver: Option<String>,
+    pub default_runtime: Option<String>,
+    pub runtimes: Vec<String>,
+    /// API sockets of this engine that exist on the host, first the preferred.
+    pub sockets: Vec<SocketFacts>,
+}
+
+impl EngineFacts {
+    pub fn new(kind: EngineKind, binary: &str) -> Self {
+        EngineFacts {
+            kind,
+            binary: binary.to_string(),
+            answers: false,
+            error: None,
+            server_version: None,
+            rootless: false,
+            cgroup_driver: None,
+            cgroup_version: None,
+            storage_driver: None,
+            default_runtime: None,
+            runtimes: Vec::new(),
+            sockets: Vec::new(),
+        }
+    }
+
+    /// The first socket that answered a ping.
+    pub fn live_socket(&self) -> Option<&SocketFacts> {
+        self.sockets.iter().find(|s| s.answers)
+    }
+}
+
+impl HostFacts {
+    pub fn engine(&self, kind: EngineKind) -> Option<&EngineFacts> {
+        self.engines.iter().find(|e| e.kind == kind)
+    }
+
+    pub fn has_cap(&self, name: &str) -> bool {
+        self.caps.bounding.iter().any(|c| c == name)
+    }
+
+    pub fn runtime(&self, name: &str) -> Option<&OciRuntime> {
+        self.oci_runtimes.iter().find(|r| r.name == name)
+    }
+}

@@ -1,0 +1,50 @@
+//! Facts about the host and its engines, read from /proc, /sys, /etc and the
+//! engines' `info`. Nothing here decides anything: that is the plan's job.
+
+pub mod engines;
+pub mod facts;
+pub mod host;
+
+use std::path::PathBuf;
+
+use facts::HostFacts;
+
+/// The roots the probe reads from; tests point them at fixture trees.
+#[derive(Debug, Clone)]
+pub struct Roots {
+    pub proc: PathBuf,
+    pub sys: PathBuf,
+    pub etc: PathBuf,
+    pub dev: PathBuf,
+    /// `/`, for markers such as /.dockerenv and /run/.containerenv.
+    pub root: PathBuf,
+}
+
+impl Roots {
+    pub fn real() -> Self {
+        Roots {
+            proc: "/proc".into(),
+            sys: "/sys".into(),
+            etc: "/etc".into(),
+            dev: "/dev".into(),
+            root: "/".into(),
+        }
+    }
+}
+
+/// Probe this host, and only the named engine when there is one.
+pub fn probe_for(engine: Option<crate::engine::EngineKind>) -> HostFacts {
+    let mut facts = probe();
+    if let Some(kind) = engine {
+        facts.engines.retain(|e| e.kind == kind);
+    }
+    facts
+}
+
+/// Probe this host and every engine CLI on PATH.
+pub fn probe() -> HostFacts {
+    let env = host::env_facts(|k| std::env::var(k).ok());
+    let mut facts = host::probe(&Roots::real(), env);
+    facts.engines = engines::probe(&facts.env, facts.uid);
+    facts
+}

@@ -1,0 +1,264 @@
+//! One runner for every subprocess dindbox starts.
+//!
+//! A failed command becomes an [`Error`] that carries the command line
+//! (shell-quoted), its exit status and the tail of its stderr.
+
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// How many lines of a failed command's stderr an error shows.
+const STDERR_TAIL_LINES: usize = 12;
+
+#[derive(Debug, Clone)]
+pub struct Cmd {
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+}
+
+/// Quote a command line the way a shell would need it.
+pub fn quote_argv<S: AsRef<str>>(argv: &[S]) -> String {
+    argv.iter()
+        .map(|a| quote(a.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn quote(arg: &str) -> String {
+    shlex::try_quote(arg)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| format!("{arg:?}"))
+}
+
+/// The last `n` non-empty lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+impl Cmd {
+    pub fn new(program: impl Into<String>) -> Self {
+        Cmd {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn argv(&self) -> Vec<String> {
+        std::iter::once(self.program.clone())
+            .chain(self.args.iter().cloned())
+            .collect()
+    }
+
+    pub fn display(&self) -> String {
+        quote_argv(&self.argv())
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.program);
+        c.args(&self.args);
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn spawn_error(&self, err: std::io::Error) -> Error {
+        let mut e =
+            Error::failure(format!("could not start `{}`", self.display())).cause(err.to_string());
+        if err.kind() == std::io::ErrorKind::NotFound {
+            e = e.hint(format!(
+                "`{}` is not installed or not on PATH",
+                self.program
+            ));
+        }
+        e
+    }
+
+    /// Run to completion, capturing stdout and stderr. A non-zero exit is not an error here.
+    pub fn output(&self) -> Result<Output> {
+        let mut c = self.command();
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdin(Stdio::null());
+        let child = c.spawn().map_err(|e| self.spawn_error(e))?;
+        let out = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
+        Ok(Output {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
+    /// Run, capture, and fail with the command line and its stderr unless it exits 0.
+    pub fn run(&self) -> Result<Output> {
+        let out = self.output()?;
+        if out.success() {
+            Ok(out)
+        } else {
+            Err(self.failed(&out.status, &out.stderr))
+        }
+    }
+
+    /// Run with a deadline; None when it did not finish in time (it is killed).
+    pub fn output_within(&self, limit: Duration) -> Result<Option<Output>> {
+        let mut c = self.command();
+        c.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
+        let child = c.spawn().map_err(|e| self.spawn_error(e))?;
+        let pid = child.id();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait_with_output());
+        });
+        match rx.recv_timeout(limit) {
+            Ok(res) => {
+                let out = res.map_err(|e| self.spawn_error(e))?;
+                Ok(Some(Output {
+                    status: out.status,
+                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                }))
+            }
+            Err(_) => {
+                // SAFETY: kill(2) on the pid of our own child, which is not reaped yet
+                // (the waiting thread still holds it).
+                unsafe {
+                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Start with the terminal attached (stdin, stdout, stderr inherited).
+    pub fn spawn_attached(&self) -> Result<std::process::Child> {
+        self.command().spawn().map_err(|e| self.spawn_error(e))
+    }
+
+    /// Run with stdout and stderr going to `log` (a file); fail with its tail.
+    pub fn run_logged(&self, log: &std::path::Path) -> Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| Error::io("could not open log", log, e))?;
+        let err = file
+            .try_clone()
+            .map_err(|e| Error::io("could not open log", log, e))?;
+        let mut c = self.command();
+        c.stdin(Stdio::null()).stdout(file).stderr(err);
+        let status = c.status().map_err(|e| self.spawn_error(e))?;
+        if status.success() {
+            return Ok(());
+        }
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        Err(self
+            .failed(&status, &text)
+            .hint(format!("the whole log is {}", log.display())))
+    }
+
+    pub fn failed(&self, status: &ExitStatus, stderr: &str) -> Error {
+        let how = match status.code() {
+            Some(code) => format!("exit status {code}"),
+            None => "killed by a signal".to_string(),
+        };
+        Error::failure(format!("`{}` failed ({how})", self.display()))
+            .cause(tail(stderr, STDERR_TAIL_LINES))
+    }
+}
+
+/// Turn an exit status into the status dindbox exits with (128+N for a signal, as shells do).
+pub fn exit_code(status: &ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(crate::error::exit::FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(
+            quote_argv(&["docker", "run", "--name", "a b", "x'y"]),
+            r#"docker run --name 'a b' "x'y""#
+        );
+    }
+
+    #[test]
+    fn failed_command_names_itself_and_its_stderr() {
+        let err = Cmd::new("sh")
+            .args(["-c", "echo boom >&2; exit 4"])
+            .run()
+            .unwrap_err();
+        assert!(
+            err.message
+                .contains("`sh -c 'echo boom >&2; exit 4'` failed (exit status 4)"),
+            "{err}"
+        );
+        assert_eq!(err.causes, vec!["boom".to_string()]);
+    }
+
+    #[test]
+    fn missing_program_gets_a_hint() {
+        let err = Cmd::new("dindbox-no-such-program").run().unwrap_err();
+        assert!(err.hints[0].contains("not installed"), "{err}");
+    }
+
+    #[test]
+    fn deadline_kills_a_slow_command() {
+        let out = Cmd::new("sleep")
+            .arg("5")
+            .output_within(Duration::from_millis(100))
+            .unwrap();
+        assert!(out.is_none());
+        let out = Cmd::new("true")
+            .output_within(Duration::from_secs(5))
+            .unwrap();
+        assert!(out.unwrap().success());
+    }
+
+    #[test]
+    fn tail_keeps_last_lines() {
+        assert_eq!(tail("a\n\nb\nc\n", 2), "b\nc");
+    }
+}
