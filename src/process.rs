@@ -39,10 +39,14 @@ pub fn quote_argv<S: AsRef<str>>(argv: &[S]) -> String {
         .join(" ")
 }
 
+/// Quote one argument for a POSIX shell, only when it needs it.
 pub fn quote(arg: &str) -> String {
-    shlex::try_quote(arg)
-        .map(|q| q.into_owned())
-        .unwrap_or_else(|_| format!("{arg:?}"))
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r#"'\''"#))
+    }
 }
 
 /// The last `n` non-empty lines of `text`.
@@ -219,8 +223,8 @@ mod tests {
     #[test]
     fn quotes_only_what_needs_it() {
         assert_eq!(
-            quote_argv(&["docker", "run", "--name", "a b", "x'y"]),
-            r#"docker run --name 'a b' "x'y""#
+            quote_argv(&["docker", "run", "--ulimit", "nofile=1:1", "a b", "x'y", ""]),
+            r#"docker run --ulimit nofile=1:1 'a b' 'x'\''y' ''"#
         );
     }
 

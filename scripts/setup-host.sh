@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Make this Debian machine (as root) a dindbox host and test host:
+#   - engines and tools from Debian's packages, installed only when missing;
+#   - dockerd started when `docker info` does not answer (log: /var/log/dockerd.log);
+#   - a rootless test user with subordinate id ranges;
+#   - dindbox built, and its images built (skipped when up to date).
+# A quick no-op when all of it is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(docker.io podman runc crun uidmap fuse-overlayfs slirp4netns iptables
+          debootstrap busybox-static catatonit containernetworking-plugins)
+TEST_USER=dindbox-test
+DOCKERD_LOG=/var/log/dockerd.log
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+    echo "error: setup-host.sh installs packages and starts dockerd: run it as root" >&2
+    exit 2
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]}"
+    apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+if ! docker_answers; then
+    if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null && docker_answers; then
+        say "started docker with systemctl"
+    else
+        say "starting dockerd (log: $DOCKERD_LOG)"
+        nohup dockerd >>"$DOCKERD_LOG" 2>&1 &
+        deadline=$((SECONDS + 60))
+        until docker_answers; do
+            if ! kill -0 $! 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+                echo "error: dockerd did not answer; the end of $DOCKERD_LOG:" >&2
+                tail -n 20 "$DOCKERD_LOG" >&2
+                exit 1
+            fi
+            sleep 0.2
+        done
+    fi
+fi
+
+if ! id "$TEST_USER" >/dev/null 2>&1; then
+    say "creating the rootless test user $TEST_USER"
+    useradd --create-home --shell /bin/bash "$TEST_USER"
+fi
+grep -q "^$TEST_USER:" /etc/subuid 2>/dev/null || usermod --add-subuids 200000-265535 "$TEST_USER"
+grep -q "^$TEST_USER:" /etc/subgid 2>/dev/null || usermod --add-subgids 200000-265535 "$TEST_USER"
+
+if ! command -v cargo >/dev/null; then
+    echo "error: cargo is not installed; install a Rust toolchain (rustup.rs) first" >&2
+    exit 1
+fi
+say "building dindbox"
+cargo build --quiet --locked
+target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+triple=$(sed -n 's/^target = "\(.*\)"/\1/p' .cargo/config.toml)
+dindbox="$target_dir/$triple/debug/dindbox"
+say "building dindbox's images (skipped when up to date)"
+"$dindbox" image build

@@ -1,0 +1,783 @@
+//! Real-engine tests: each one starts real sandboxes on this host's Docker and
+//! Podman. The test command (`scripts/test.sh`) first runs
+//! `scripts/setup-host.sh`, which installs and starts the engines and builds
+//! the images; a missing engine or image is a failure here, never a skip.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dindbox");
+const CANARY: &str = "localhost/dindbox/canary:latest";
+const ENGINES: [&str; 2] = ["docker", "podman"];
+
+fn sandbox_image() -> String {
+    format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Tests that count every volume on the host take this lock for writing, so
+/// that no other test creates or removes an anonymous volume meanwhile.
+static HOST: RwLock<()> = RwLock::new(());
+
+fn shared() -> RwLockReadGuard<'static, ()> {
+    HOST.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    HOST.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A name no other test (or earlier run) uses.
+fn unique(what: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "dindbox-test-{what}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "exit {}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+fn dindbox_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir).stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("dindbox runs"))
+}
+
+fn dindbox(args: &[&str]) -> Run {
+    dindbox_in(&std::env::temp_dir(), args, &[])
+}
+
+fn engine(engine: &str, args: &[&str]) -> Run {
+    Run::from(
+        Command::new(engine)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{engine} must be installed (scripts/setup-host.sh): {e}")),
+    )
+}
+
+fn container_exists(eng: &str, name: &str) -> bool {
+    engine(eng, &["container", "inspect", name]).code == 0
+}
+
+fn volumes(eng: &str) -> Vec<String> {
+    let mut v: Vec<String> = engine(eng, &["volume", "ls", "-q"])
+        .ok()
+        .stdout
+        .lines()
+        .map(String::from)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Removes containers, volumes and images a test made, even when it fails.
+struct Cleanup {
+    engine: String,
+    containers: Vec<String>,
+    volumes: Vec<String>,
+    images: Vec<String>,
+}
+
+impl Cleanup {
+    fn new(engine: &str) -> Self {
+        Cleanup {
+            engine: engine.to_string(),
+            containers: Vec::new(),
+            volumes: Vec::new(),
+            images: Vec::new(),
+        }
+    }
+
+    fn container(mut self, name: &str) -> Self {
+        self.containers.push(name.to_string());
+        self
+    }
+
+    fn volume(mut self, name: &str) -> Self {
+        self.volumes.push(name.to_string());
+        self
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            let _ = engine(&self.engine, &["rm", "-f", "-v", c]);
+        }
+        for v in &self.volumes {
+            let _ = engine(&self.engine, &["volume", "rm", "-f", v]);
+        }
+        for i in &self.images {
+            let _ = engine(&self.engine, &["rmi", "-f", i]);
+        }
+    }
+}
+
+/// Assert that a sandbox left nothing: no container of that name, no volume of its own.
+fn assert_nothing_left(eng: &str, name: &str) {
+    assert!(
+        !container_exists(eng, name),
+        "container {name} was left on {eng}"
+    );
+    let vols = volumes(eng);
+    assert!(
+        !vols.iter().any(|v| v.starts_with(name)),
+        "a volume of {name} was left on {eng}: {vols:?}"
+    );
+}
+
+fn nested_canary(host: &str, inner: &str) {
+    let _guard = shared();
+    let name = unique(&format!("nest-{host}-{inner}"));
+    let _cleanup = Cleanup::new(host).container(&name);
+    let cmd = format!("{inner} run --rm {CANARY} echo nested-ok");
+    let run = dindbox(&[
+        "run", "--rm", "-m", "dind", "--engine", host, "--inner", inner, "-n", &name, "-x", &cmd,
+    ])
+    .ok();
+    assert_eq!(run.stdout.trim(), "nested-ok", "stderr:\n{}", run.stderr);
+    assert_nothing_left(host, &name);
+}
+
+#[test]
+fn docker_host_runs_nested_podman() {
+    nested_canary("docker", "podman");
+}
+
+#[test]
+fn docker_host_runs_nested_docker() {
+    nested_canary("docker", "docker");
+}
+
+#[test]
+fn podman_host_runs_nested_podman() {
+    nested_canary("podman", "podman");
+}
+
+#[test]
+fn podman_host_runs_nested_docker() {
+    nested_canary("podman", "docker");
+}
+
+#[test]
+fn exit_status_is_the_commands() {
+    let _guard = shared();
+    for eng in ENGINES {
+        let run = dindbox(&[
+            "run", "--rm", "-m", "common", "--engine", eng, "-x", "exit 7",
+        ]);
+        assert_eq!(run.code, 7, "{eng}: {}", run.stderr);
+    }
+    let run = dindbox(&[
+        "run",
+        "--rm",
+        "-m",
+        "dind",
+        "--engine",
+        "docker",
+        "--inner",
+        "podman",
+        "-x",
+        "podman info >/dev/null && exit 42",
+    ]);
+    assert_eq!(run.code, 42, "{}", run.stderr);
+    let run = dindbox(&[
+        "run",
+        "--rm",
+        "-m",
+        "common",
+        "--engine",
+        "docker",
+        "-x",
+        "kill -TERM $$",
+    ]);
+    assert_eq!(
+        run.code,
+        128 + 15,
+        "a command killed by SIGTERM: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn sock_mode_sees_the_hosts_containers() {
+    let _guard = shared();
+    let marker = unique("sock-marker");
+    let _cleanup = Cleanup::new("docker").container(&marker);
+    engine("docker", &["create", "--name", &marker, CANARY, "true"]).ok();
+    let run = dindbox(&[
+        "run",
+        "--rm",
+        "-m",
+        "sock",
+        "--engine",
+        "docker",
+        "-x",
+        "docker ps -a --format '{{.Names}}'",
+    ])
+    .ok();
+    assert!(
+        run.stdout.lines().any(|l| l == marker),
+        "{marker} not listed:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn common_mode_has_no_engine_inside() {
+    let _guard = shared();
+    for eng in ENGINES {
+        let run = dindbox(&[
+            "run", "--rm", "-m", "common", "--engine", eng, "-x",
+            "test ! -e /var/run/docker.sock && test ! -e /run/podman/podman.sock && test -z \"$DOCKER_HOST\" && echo no-engine",
+        ])
+        .ok();
+        assert_eq!(run.stdout.trim(), "no-engine", "{eng}");
+        let run = dindbox(&[
+            "run",
+            "--rm",
+            "-m",
+            "common",
+            "--engine",
+            eng,
+            "-x",
+            "docker ps",
+        ]);
+        assert_ne!(run.code, 0, "{eng}: docker ps must fail in common mode");
+    }
+}
+
+#[test]
+fn workspace_is_the_current_directory_at_the_same_path() {
+    let _guard = shared();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("marker.txt"), "from-host").unwrap();
+    for eng in ENGINES {
+        let run = dindbox_in(
+            dir.path(),
+            &[
+                "run",
+                "--rm",
+                "-m",
+                "common",
+                "--engine",
+                eng,
+                "-x",
+                "pwd; cat marker.txt; echo inside > made.txt",
+            ],
+            &[],
+        )
+        .ok();
+        assert_eq!(
+            run.stdout,
+            format!("{}\nfrom-host", dir.path().display()),
+            "{eng}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("made.txt")).unwrap(),
+            "inside\n"
+        );
+    }
+}
+
+/// A copy of the sandbox image with one file changed, made through dindbox itself.
+fn image_with(eng: &str, cleanup: &mut Cleanup, what: &str, script: &str) -> String {
+    let image = format!("localhost/{}:latest", unique(what));
+    let builder = unique(&format!("{what}-builder"));
+    cleanup.containers.push(builder.clone());
+    cleanup.images.push(image.clone());
+    dindbox(&[
+        "run", "-m", "common", "--engine", eng, "-n", &builder, "-x", script,
+    ])
+    .ok();
+    engine(eng, &["commit", &builder, &image]).ok();
+    engine(eng, &["rm", "-f", &builder]).ok();
+    image
+}
+
+#[test]
+fn inner_engine_that_cannot_start_reports_its_log_and_leaves_nothing() {
+    let mut cleanup = Cleanup::new("docker");
+    let image = image_with(
+        "docker",
+        &mut cleanup,
+        "broken-dockerd",
+        "echo '{broken' > /etc/docker/daemon.json",
+    );
+    let _guard = exclusive();
+    let before = volumes("docker");
+    for extra in [&["--rm"][..], &[][..]] {
+        let name = unique("broken");
+        cleanup.containers.push(name.clone());
+        let mut args = vec![
+            "run",
+            "-m",
+            "dind",
+            "--engine",
+            "docker",
+            "--inner",
+            "docker",
+            "--image",
+            &image,
+            "-x",
+            "echo never",
+        ];
+        args.extend_from_slice(extra);
+        // Unnamed: the sandbox was not kept on purpose, so nothing may remain.
+        let run = dindbox(&args);
+        assert_eq!(run.code, 121, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("dindbox: the inner docker did not start: dockerd exited"),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("/etc/docker/daemon.json"),
+            "the log tail names the cause:\n{}",
+            run.stderr
+        );
+        assert!(!run.stdout.contains("never"));
+        assert_nothing_left("docker", &name);
+    }
+    let leftover: Vec<String> = engine(
+        "docker",
+        &[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("ancestor={image}"),
+            "--format",
+            "{{.Names}}",
+        ],
+    )
+    .ok()
+    .stdout
+    .lines()
+    .map(String::from)
+    .collect();
+    assert!(leftover.is_empty(), "containers left: {leftover:?}");
+    assert_eq!(volumes("docker"), before, "volumes were left behind");
+}
+
+#[test]
+fn podman_inside_with_broken_storage_reports_and_leaves_nothing() {
+    let mut cleanup = Cleanup::new("podman");
+    let image = image_with(
+        "podman",
+        &mut cleanup,
+        "broken-storage",
+        "sed -i 's/^driver = .*/driver = \"no-such-driver\"/' /etc/containers/storage.conf",
+    );
+    let _guard = exclusive();
+    let before = volumes("podman");
+    let name = unique("broken-podman");
+    cleanup.containers.push(name.clone());
+    let run = dindbox(&[
+        "run",
+        "--rm",
+        "-m",
+        "dind",
+        "--engine",
+        "podman",
+        "--inner",
+        "podman",
+        "--image",
+        &image,
+        "-n",
+        &name,
+        "-x",
+        "echo never",
+    ]);
+    assert_eq!(run.code, 121, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the inner podman did not start"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("no-such-driver"), "{}", run.stderr);
+    assert_nothing_left("podman", &name);
+    assert_eq!(volumes("podman"), before, "volumes were left behind");
+}
+
+#[test]
+fn inner_engine_that_does_not_answer_in_time_is_bounded() {
+    let mut cleanup = Cleanup::new("docker");
+    let image = image_with(
+        "docker",
+        &mut cleanup,
+        "silent-dockerd",
+        "printf '#!/bin/sh\\necho pretending to start\\nexec sleep 600\\n' > /usr/local/bin/dockerd && chmod +x /usr/local/bin/dockerd",
+    );
+    let _guard = shared();
+    let name = unique("silent");
+    cleanup.containers.push(name.clone());
+    let started = std::time::Instant::now();
+    let run = dindbox(&[
+        "run",
+        "--rm",
+        "-m",
+        "dind",
+        "--engine",
+        "docker",
+        "--inner",
+        "docker",
+        "--image",
+        &image,
+        "--inner-timeout",
+        "2",
+        "-n",
+        &name,
+        "-x",
+        "echo never",
+    ]);
+    assert_eq!(run.code, 121, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("did not answer on /var/run/docker.sock within 2000 ms"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("pretending to start"),
+        "the log tail is shown:\n{}",
+        run.stderr
+    );
+    assert!(started.elapsed().as_secs() < 60, "the bound was not kept");
+    assert_nothing_left("docker", &name);
+}
+
+#[test]
+fn named_sandbox_without_rm_is_kept_with_its_labelled_storage() {
+    let _guard = shared();
+    let name = unique("kept");
+    let _cleanup = Cleanup::new("docker")
+        .container(&name)
+        .volume(&format!("{name}-storage"));
+    let cmd = format!(
+        "docker run --name inner-one {CANARY} true && docker ps -a --format '{{{{.Names}}}}'"
+    );
+    let run = dindbox(&[
+        "run", "-m", "dind", "--engine", "docker", "--inner", "docker", "-n", &name, "-x", &cmd,
+    ])
+    .ok();
+    assert!(run.stdout.contains("inner-one"), "{}", run.stdout);
+    assert!(
+        container_exists("docker", &name),
+        "a named sandbox without --rm is kept"
+    );
+    let labels = engine(
+        "docker",
+        &[
+            "volume",
+            "inspect",
+            "--format",
+            "{{json .Labels}}",
+            &format!("{name}-storage"),
+        ],
+    )
+    .ok();
+    assert!(
+        labels
+            .stdout
+            .contains(&format!("\"io.dindbox.sandbox\":\"{name}\"")),
+        "{}",
+        labels.stdout
+    );
+}
+
+fn assert_bad_input(run: &Run, code: i32, message: &str, hint: &str) {
+    assert_eq!(run.code, code, "stderr:\n{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: "),
+        "one clear message:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(message),
+        "expected {message:?} in:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(hint),
+        "expected hint {hint:?} in:\n{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "nothing on stdout:\n{}", run.stdout);
+}
+
+#[test]
+fn bad_input_gets_one_clear_message_and_leaves_nothing() {
+    let _guard = shared();
+    let name = unique("bad");
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["-m", "dnd"], "unknown mode `dnd`", "did you mean `dind`?"),
+        (
+            &["-m", "dind", "--inner", "dokcer"],
+            "unknown inner engine `dokcer`",
+            "did you mean `docker`?",
+        ),
+        (
+            &["--engine", "kubernetes"],
+            "unknown engine `kubernetes`",
+            "valid values: podman, docker",
+        ),
+        (
+            &["--image", "localhost/dindbox/no-such-image:1"],
+            "is not on this host",
+            "dindbox image build",
+        ),
+        (
+            &["--inner-timeout", "0", "-m", "dind"],
+            "--inner-timeout must be at least 1 second",
+            "--inner-timeout",
+        ),
+    ];
+    for (args, message, hint) in cases {
+        let mut full = vec!["run", "--rm", "-n", &name, "-x", "echo never"];
+        full.extend_from_slice(args);
+        let run = dindbox(&full);
+        assert_bad_input(&run, 2, message, hint);
+        for eng in ENGINES {
+            assert_nothing_left(eng, &name);
+        }
+    }
+    let run = dindbox(&["run", "--name=-bad name", "-x", "true"]);
+    assert_bad_input(
+        &run,
+        2,
+        "invalid sandbox name `-bad name`",
+        "letters, digits",
+    );
+}
+
+#[test]
+fn no_engine_reachable_says_how_to_get_one() {
+    let _guard = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().display().to_string();
+    let run = dindbox_in(
+        dir.path(),
+        &["run", "-m", "dind", "-x", "true"],
+        &[("PATH", &empty)],
+    );
+    assert_bad_input(
+        &run,
+        125,
+        "no container engine answers on this host",
+        "apt-get install podman",
+    );
+    assert!(
+        run.stderr.contains("systemctl start docker"),
+        "{}",
+        run.stderr
+    );
+
+    let run = dindbox_in(
+        dir.path(),
+        &["run", "--engine", "docker", "-x", "true"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    assert_bad_input(
+        &run,
+        125,
+        "docker does not answer on this host",
+        "start Docker",
+    );
+}
+
+#[test]
+fn inner_docker_in_an_image_without_dockerd_is_refused_and_leaves_nothing() {
+    let _guard = shared();
+    for eng in ENGINES {
+        let name = unique("no-dockerd");
+        let _cleanup = Cleanup::new(eng).container(&name);
+        let run = dindbox(&[
+            "run",
+            "-m",
+            "dind",
+            "--engine",
+            eng,
+            "--inner",
+            "docker",
+            "--image",
+            CANARY,
+            "-n",
+            &name,
+            "--rm",
+            "-x",
+            "echo never",
+        ]);
+        assert_eq!(run.code, 121, "{eng}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("this image has no `dockerd`"),
+            "{eng}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("--inner"),
+            "names the fix: {}",
+            run.stderr
+        );
+        assert_nothing_left(eng, &name);
+    }
+}
+
+#[test]
+fn a_name_in_use_is_refused_and_the_existing_container_kept() {
+    let _guard = shared();
+    let name = unique("taken");
+    let _cleanup = Cleanup::new("docker").container(&name);
+    let id = engine("docker", &["create", "--name", &name, CANARY, "true"])
+        .ok()
+        .stdout;
+    let run = dindbox(&["run", "--engine", "docker", "-n", &name, "-x", "echo never"]);
+    assert_bad_input(
+        &run,
+        2,
+        &format!("a container named `{name}` already exists on docker"),
+        "choose another name",
+    );
+    let still = engine(
+        "docker",
+        &["container", "inspect", "--format", "{{.Id}}", &name],
+    )
+    .ok()
+    .stdout;
+    assert_eq!(
+        still.trim(),
+        id.trim(),
+        "the existing container is untouched"
+    );
+    assert!(!volumes("docker").iter().any(|v| v.starts_with(&name)));
+}
+
+#[test]
+fn plan_prints_the_exact_command_and_starts_nothing() {
+    let _guard = shared();
+    let name = unique("plan");
+    let run = dindbox(&[
+        "plan", "-m", "dind", "--engine", "docker", "--inner", "docker", "-n", &name,
+    ])
+    .ok();
+    assert!(run.stdout.contains("docker run --name"), "{}", run.stdout);
+    for flag in [
+        "--cap-add SYS_ADMIN",
+        "--cgroupns private",
+        "seccomp=unconfined",
+        "--ulimit nofile=",
+    ] {
+        assert!(run.stdout.contains(flag), "{flag} missing:\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains("--privileged"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("# "),
+        "each flag has its reason:\n{}",
+        run.stdout
+    );
+    let dry = dindbox(&[
+        "run",
+        "--dry-run",
+        "--json",
+        "-m",
+        "dind",
+        "--engine",
+        "podman",
+        "--inner",
+        "podman",
+        "-n",
+        &name,
+    ])
+    .ok();
+    let json: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    let argv: Vec<&str> = json["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(argv[0].ends_with("podman"), "{argv:?}");
+    assert!(argv.contains(&"init"), "{argv:?}");
+    for eng in ENGINES {
+        assert_nothing_left(eng, &name);
+    }
+}
+
+#[test]
+fn doctor_reports_both_engines() {
+    let run = dindbox(&["doctor", "--json"]).ok();
+    let facts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    for eng in ENGINES {
+        let e = facts["engines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == eng)
+            .unwrap_or_else(|| panic!("{eng} missing"));
+        assert_eq!(e["answers"], true, "{eng}: {e}");
+    }
+    assert!(
+        facts["caps"]["bounding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "CAP_SYS_ADMIN")
+    );
+    let text = dindbox(&["doctor"]).ok();
+    assert!(
+        text.stdout.contains("podman") && text.stdout.contains("docker"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn image_build_is_a_quick_no_op_when_up_to_date() {
+    let _guard = shared();
+    let run = dindbox(&["image", "build"]).ok();
+    for eng in ENGINES {
+        assert!(
+            run.stderr
+                .contains(&format!("{} is up to date in {eng}", sandbox_image())),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr
+                .contains(&format!("{CANARY} is up to date in {eng}")),
+            "{}",
+            run.stderr
+        );
+    }
+}
