@@ -217,7 +217,7 @@ if WITH_SEED:
 floor = statistics.median(times[CASES[0][0]])
 rows = []
 print()
-print(f"dindbox benchmark: {ROUNDS} rounds (+1 warm-up), wall clock per command, "
+print(f"dindbox benchmark: {ROUNDS} round{'s' if ROUNDS != 1 else ''} (+1 warm-up), wall clock per command, "
       f"ratio = median / floor median")
 print(f"{'case':<30}{'median':>8}{'min':>8}{'ratio':>8}")
 above = []

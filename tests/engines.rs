@@ -233,24 +233,32 @@ fn exit_status_is_the_commands() {
 #[test]
 fn sock_mode_sees_the_hosts_containers() {
     let _guard = shared();
-    let marker = unique("sock-marker");
-    let _cleanup = Cleanup::new("docker").container(&marker);
-    engine("docker", &["create", "--name", &marker, CANARY, "true"]).ok();
-    let run = dindbox(&[
-        "run",
-        "--rm",
-        "-m",
-        "sock",
-        "--engine",
-        "docker",
-        "-x",
-        "docker ps -a --format '{{.Names}}'",
-    ])
-    .ok();
+    for eng in ENGINES {
+        let marker = unique("sock-marker");
+        let _cleanup = Cleanup::new(eng).container(&marker);
+        engine(eng, &["create", "--name", &marker, CANARY, "true"]).ok();
+        // On Podman no API socket runs here: dindbox serves one for the sandbox.
+        let cmd = format!(
+            "docker ps -a --format '{{{{.Names}}}}' && docker run --rm {CANARY} echo ran-on-host"
+        );
+        let run = dindbox(&["run", "--rm", "-m", "sock", "--engine", eng, "-x", &cmd]).ok();
+        assert!(
+            run.stdout.lines().any(|l| l == marker),
+            "{eng}: {marker} not listed:\n{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.lines().any(|l| l == "ran-on-host"),
+            "{eng}: {}",
+            run.stdout
+        );
+    }
+    let sockets: Vec<_> = std::fs::read_dir("/run/dindbox")
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
     assert!(
-        run.stdout.lines().any(|l| l == marker),
-        "{marker} not listed:\n{}",
-        run.stdout
+        sockets.is_empty(),
+        "the sandbox's API socket was left: {sockets:?}"
     );
 }
 

@@ -1,5 +1,6 @@
 //! Carry out a plan on the host engine, and leave nothing behind when it fails.
 
+pub mod service;
 pub mod signals;
 
 use crate::engine::Engine;
@@ -98,6 +99,7 @@ pub fn run(plan: &Plan, keep_on_failure: bool) -> Result<i32> {
         engine: &engine,
         plan,
     };
+    let _service = plan.service.as_ref().map(service::start).transpose()?;
     if let Err(e) = create_volumes(&engine, plan) {
         leftovers.remove();
         return Err(e);

@@ -145,6 +145,25 @@ pub struct Plan {
     /// Things the user should know about this plan (trade-offs, step-downs).
     pub notes: Vec<String>,
     pub rm: bool,
+    /// A host process that lives as long as the sandbox (Podman's API service).
+    pub service: Option<HostService>,
+}
+
+/// A process dindbox starts on the host before the sandbox and stops after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostService {
+    pub argv: Vec<String>,
+    /// The socket it serves; the sandbox starts once this answers.
+    pub socket: String,
+    /// A configuration file written for it, and the variable that names it.
+    pub config: Option<ServiceConfig>,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceConfig {
+    pub env: String,
+    pub content: String,
 }
 
 impl Plan {
@@ -339,6 +358,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         volumes: Vec::new(),
         notes: Vec::new(),
         rm: req.rm,
+        service: None,
     }
 }
 

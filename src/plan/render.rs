@@ -34,6 +34,14 @@ pub fn text(plan: &Plan) -> String {
         plan.engine,
         plan.mode.name()
     );
+    if let Some(service) = &plan.service {
+        let _ = writeln!(
+            out,
+            "\nbefore the sandbox, on the host (stopped after it):\n  {}\n  # {}",
+            quote_argv(&service.argv),
+            service.why
+        );
+    }
     let _ = writeln!(out, "\ncommand:\n  {}", quote_argv(&plan.argv()));
     let _ = writeln!(out, "\nflags:");
     let _ = writeln!(out, "  {}", quote(&plan.engine_binary));

@@ -4,25 +4,27 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::{EngineFacts, HostFacts};
 
-use super::{Arg, Plan, Request};
+use super::{Arg, HostService, Plan, Request, ServiceConfig, ulimits};
 
 /// Where the socket appears inside the sandbox: where every Docker client looks first.
 pub const INSIDE: &str = "/var/run/docker.sock";
 
-pub fn apply(
-    plan: &mut Plan,
-    _req: &Request,
-    _host: &HostFacts,
-    engine: &EngineFacts,
-) -> Result<()> {
-    let Some(socket) = engine.live_socket() else {
-        return Err(no_socket(engine));
+pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
+    let path = match engine.live_socket() {
+        Some(socket) => socket.path.clone(),
+        None if engine.kind == EngineKind::Podman => {
+            let service = podman_service(plan, req, host).ok_or_else(|| no_socket(engine))?;
+            let path = service.socket.clone();
+            plan.service = Some(service);
+            path
+        }
+        None => return Err(no_socket(engine)),
     };
     plan.run.push(Arg::new(
-        ["-v".to_string(), format!("{}:{INSIDE}", socket.path)],
+        ["-v".to_string(), format!("{path}:{INSIDE}")],
         format!(
-            "the host's {} API socket ({}), where Docker clients look",
-            engine.kind, socket.path
+            "the host's {} API socket ({path}), where Docker clients look",
+            engine.kind
         ),
     ));
     plan.run.push(Arg::new(
@@ -40,6 +42,42 @@ pub fn apply(
         engine.kind
     ));
     Ok(())
+}
+
+/// Where a sandbox's own Podman API service listens: beside the user's
+/// runtime files, one socket per sandbox, so no system service is touched.
+pub fn service_socket(host: &HostFacts, name: &str) -> Option<String> {
+    let dir = if host.uid == 0 {
+        "/run/dindbox".to_string()
+    } else {
+        format!("{}/dindbox", host.env.xdg_runtime_dir.as_deref()?)
+    };
+    Some(format!("{dir}/{name}.sock"))
+}
+
+/// No Podman API socket answers: serve one for the sandbox's lifetime, with
+/// the settings this host needs for the containers it will start (the
+/// runtime, and limits within the host's), since the service reads only its
+/// configuration, not dindbox's flags.
+fn podman_service(plan: &Plan, req: &Request, host: &HostFacts) -> Option<HostService> {
+    let socket = service_socket(host, &req.name)?;
+    let mut argv = vec![plan.engine_binary.clone()];
+    argv.extend(plan.global.iter().flat_map(|a| a.args.iter().cloned()));
+    argv.extend(["system", "service", "--time=0"].map(String::from));
+    argv.push(format!("unix://{socket}"));
+    let config = ulimits(host).map(|u| ServiceConfig {
+        env: "CONTAINERS_CONF".to_string(),
+        content: format!(
+            "[containers]\ndefault_ulimits = [\"nofile={0}:{0}\", \"nproc={1}:{1}\"]\n",
+            u.nofile, u.nproc
+        ),
+    });
+    Some(HostService {
+        argv,
+        socket,
+        config,
+        why: "no Podman API socket answers on this host: dindbox serves one for this sandbox and stops it afterwards".into(),
+    })
 }
 
 fn no_socket(engine: &EngineFacts) -> Error {

@@ -238,15 +238,61 @@ fn sock_mounts_the_live_socket_at_the_docker_path() {
 }
 
 #[test]
-fn sock_on_podman_without_its_socket_is_refused_with_the_fix() {
-    let e = refusal(
+fn sock_on_podman_without_its_socket_serves_one_for_the_sandbox() {
+    let p = plan(
         &request(Mode::Sock, Some(EngineKind::Podman), EngineKind::Podman),
         &this_machine(),
+    );
+    let service = p
+        .service
+        .as_ref()
+        .expect("a Podman API service for the sandbox");
+    assert_eq!(
+        service.argv,
+        [
+            "/usr/bin/podman",
+            "--runtime",
+            "runc",
+            "system",
+            "service",
+            "--time=0",
+            "unix:///run/dindbox/box.sock"
+        ]
+    );
+    let config = service
+        .config
+        .as_ref()
+        .expect("the host's limits for nested containers");
+    assert_eq!(config.env, "CONTAINERS_CONF");
+    assert!(
+        config.content.contains("nofile=20000:20000"),
+        "{}",
+        config.content
+    );
+    assert!(has(
+        &p,
+        &["-v", "/run/dindbox/box.sock:/var/run/docker.sock"]
+    ));
+    assert!(render::text(&p).contains("before the sandbox, on the host"));
+}
+
+#[test]
+fn rootless_podman_without_a_runtime_dir_is_refused_with_the_fix() {
+    let mut host = this_machine();
+    host.uid = 1000;
+    host.env.xdg_runtime_dir = None;
+    host.engines.retain(|e| e.kind == EngineKind::Podman);
+    host.engines[0].rootless = true;
+    let e = refusal(
+        &request(Mode::Sock, None, EngineKind::Podman),
+        &host,
         &our_image(),
     );
     assert_eq!(e.code, crate::error::exit::REFUSED);
     assert!(
-        e.hints.iter().any(|h| h.contains("podman system service")),
+        e.hints
+            .iter()
+            .any(|h| h.contains("systemctl --user enable --now podman.socket")),
         "{e}"
     );
 }

@@ -12,9 +12,10 @@ use crate::engine::{Engine, EngineKind};
 const PING_LIMIT: Duration = Duration::from_millis(500);
 
 /// One entry per engine CLI on PATH (Podman first), asked in parallel.
-pub fn probe(env: &EnvFacts, uid: u32) -> Vec<EngineFacts> {
-    let found: Vec<(EngineKind, String)> = EngineKind::ALL
-        .into_iter()
+pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind]) -> Vec<EngineFacts> {
+    let found: Vec<(EngineKind, String)> = kinds
+        .iter()
+        .copied()
         .filter_map(|kind| {
             let path = which::which(kind.name()).ok()?;
             Some((kind, path.display().to_string()))

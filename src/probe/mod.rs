@@ -7,6 +7,7 @@ pub mod host;
 
 use std::path::PathBuf;
 
+use crate::engine::EngineKind;
 use facts::HostFacts;
 
 /// The roots the probe reads from; tests point them at fixture trees.
@@ -33,18 +34,18 @@ impl Roots {
 }
 
 /// Probe this host, and only the named engine when there is one.
-pub fn probe_for(engine: Option<crate::engine::EngineKind>) -> HostFacts {
-    let mut facts = probe();
-    if let Some(kind) = engine {
-        facts.engines.retain(|e| e.kind == kind);
-    }
+pub fn probe_for(engine: Option<EngineKind>) -> HostFacts {
+    let env = host::env_facts(|k| std::env::var(k).ok());
+    let mut facts = host::probe(&Roots::real(), env);
+    let kinds = match engine {
+        Some(kind) => vec![kind],
+        None => EngineKind::ALL.to_vec(),
+    };
+    facts.engines = engines::probe(&facts.env, facts.uid, &kinds);
     facts
 }
 
 /// Probe this host and every engine CLI on PATH.
 pub fn probe() -> HostFacts {
-    let env = host::env_facts(|k| std::env::var(k).ok());
-    let mut facts = host::probe(&Roots::real(), env);
-    facts.engines = engines::probe(&facts.env, facts.uid);
-    facts
+    probe_for(None)
 }
