@@ -50,6 +50,9 @@ pub struct RunArgs {
     /// Sandbox image (default: the one `dindbox image build` makes).
     #[arg(long = "image", env = "DINDBOX_IMAGE")]
     pub image: Option<String>,
+    /// The sandbox's network, as the engine names it (bridge, slirp4netns, none, host, or a network's name).
+    #[arg(long = "network")]
+    pub network: Option<String>,
     /// Remove the sandbox and its storage when the command ends.
     #[arg(long = "rm")]
     pub rm: bool,

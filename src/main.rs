@@ -7,13 +7,16 @@ mod engine;
 mod error;
 mod image;
 mod init;
+mod paths;
 mod plan;
 mod probe;
 mod process;
+mod trace;
 
 use clap::Parser;
 
 fn main() {
+    trace::mark("start");
     let cli = cli::Cli::parse();
     let code = match commands::dispatch(cli.command) {
         Ok(code) => code,

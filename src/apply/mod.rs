@@ -90,11 +90,20 @@ fn state(engine: &Engine, name: &str) -> Option<String> {
     out.success().then(|| out.stdout.trim().to_string())
 }
 
+/// Exit statuses with which an engine CLI reports that it could not run the
+/// container at all (as opposed to the container's own status).
+const ENGINE_FAILED: std::ops::RangeInclusive<i32> = 125..=127;
+
 /// Run the sandbox attached; the result is the command's exit status.
-/// `keep_on_failure`: the user named the sandbox and did not ask for --rm.
-pub fn run(plan: &Plan, keep_on_failure: bool) -> Result<i32> {
+/// `named`: the user chose the name. Such a name is checked first, and a named
+/// sandbox without --rm is kept even when its inner engine fails. A generated
+/// name is unique, and not checked (each engine call costs time).
+pub fn run(plan: &Plan, named: bool) -> Result<i32> {
     let engine = engine_for(plan);
-    check_name_free(&engine, &plan.name)?;
+    if named {
+        check_name_free(&engine, &plan.name)?;
+    }
+    let keep_on_failure = named && !plan.rm;
     let leftovers = Leftovers {
         engine: &engine,
         plan,
@@ -106,12 +115,14 @@ pub fn run(plan: &Plan, keep_on_failure: bool) -> Result<i32> {
     }
     let argv = plan.argv();
     let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
+    crate::trace::mark("starting the sandbox");
     let status = cmd.spawn_attached().and_then(|mut child| {
         let _passing = signals::PassSignalsTo::child(child.id());
         child
             .wait()
             .map_err(|e| Error::failure(format!("lost `{}`", cmd.display())).cause(e.to_string()))
     });
+    crate::trace::mark("the sandbox exited");
     let code = match status {
         Ok(status) => exit_code(&status),
         Err(e) => {
@@ -120,7 +131,7 @@ pub fn run(plan: &Plan, keep_on_failure: bool) -> Result<i32> {
         }
     };
     // The engine could not start the container at all: it may still exist, "created".
-    if state(&engine, &plan.name).as_deref() == Some("created") {
+    if ENGINE_FAILED.contains(&code) && state(&engine, &plan.name).as_deref() == Some("created") {
         leftovers.remove();
         return Err(
             Error::failure(format!("{} could not start the sandbox", plan.engine))

@@ -9,13 +9,14 @@ use crate::error::{Error, Result};
 use crate::image;
 use crate::plan::{self, ImageFacts, Mode, Plan, Request, labels};
 use crate::probe;
+use crate::trace;
 
 pub fn run(args: RunArgs) -> Result<i32> {
     let (req, plan) = prepare(&args)?;
     if args.dry_run {
         return print(&plan, args.json);
     }
-    apply::run(&plan, req.named && !req.rm)
+    apply::run(&plan, req.named)
 }
 
 pub fn plan(args: RunArgs) -> Result<i32> {
@@ -35,8 +36,10 @@ fn print(plan: &Plan, json: bool) -> Result<i32> {
 fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
     let req = request(args)?;
     let host = probe::probe_for(req.engine);
+    trace::mark("probed the host");
     let engine = plan::choose_engine(&req, &host)?;
     let image = image_facts(&Engine::new(engine.kind, &engine.binary), &req.image)?;
+    trace::mark("inspected the image");
     let plan = plan::make(&req, &host, &image)?;
     Ok((req, plan))
 }
@@ -83,6 +86,8 @@ pub fn request(args: &RunArgs) -> Result<Request> {
         init_binary,
         preload,
         ready_timeout_ms: args.inner_timeout * 1000,
+        trace: trace::enabled(),
+        network: args.network.clone(),
     })
 }
 

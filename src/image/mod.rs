@@ -11,7 +11,9 @@ pub mod progress;
 pub mod recipe;
 pub mod registry;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+pub use crate::paths::cache_dir;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -22,16 +24,6 @@ use progress::Step;
 /// The default sandbox image of this version of dindbox.
 pub fn sandbox_tag() -> String {
     format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// `$XDG_CACHE_HOME/dindbox`, else `~/.cache/dindbox`.
-pub fn cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    base.join("dindbox")
 }
 
 /// `save` an image to `path` through a temporary file, so a failure leaves no half-written archive.

@@ -59,7 +59,9 @@ pub fn start(spec: &InnerEngineSpec) -> Result<Running, StartError> {
         EngineKind::Docker => start_dockerd(spec)?,
         EngineKind::Podman => configure_podman(spec)?,
     };
+    crate::trace::mark("engine started");
     preload(spec.kind)?;
+    crate::trace::mark("images preloaded");
     Ok(running)
 }
 
@@ -78,15 +80,13 @@ fn log_path(name: &str) -> Result<PathBuf, StartError> {
     Ok(Path::new(LOG_DIR).join(name))
 }
 
-/// The iptables backend that matches the kernel: legacy when legacy tables are
-/// in use or the ip_tables module is loaded, else nft. Never probed by running
-/// `iptables-legacy`, which would load the module.
-pub fn iptables_backend(ip_tables_names: &str, modules: &str) -> &'static str {
-    let legacy_in_use = !ip_tables_names.trim().is_empty();
-    let module_loaded = modules
-        .lines()
-        .any(|l| l.split_whitespace().next() == Some("ip_tables"));
-    if legacy_in_use || module_loaded {
+/// The iptables backend for the sandbox's own network namespace: legacy where
+/// the kernel's ip_tables is active already (loaded or built in, which
+/// /proc/net/ip_tables_names shows), as nothing else holds rules in this
+/// namespace and legacy rules are set up faster; else nft. Never probed by
+/// running `iptables-legacy`, which would try to load the module.
+pub fn iptables_backend(ip_tables_names: Option<&str>) -> &'static str {
+    if ip_tables_names.is_some() {
         "legacy"
     } else {
         "nft"
@@ -94,12 +94,12 @@ pub fn iptables_backend(ip_tables_names: &str, modules: &str) -> &'static str {
 }
 
 fn select_iptables() -> String {
-    let names = std::fs::read_to_string("/proc/net/ip_tables_names").unwrap_or_default();
-    let modules = std::fs::read_to_string("/proc/modules").unwrap_or_default();
-    let backend = iptables_backend(&names, &modules);
+    let names = std::fs::read_to_string("/proc/net/ip_tables_names").ok();
+    let backend = iptables_backend(names.as_deref());
     for tool in ["iptables", "ip6tables"] {
         let target = format!("/usr/sbin/{tool}-{backend}");
-        if Path::new(&target).exists() {
+        let current = std::fs::read_link(format!("/etc/alternatives/{tool}")).ok();
+        if Path::new(&target).exists() && current.as_deref() != Some(Path::new(&target)) {
             // Where update-alternatives is missing the image's default stays: not fatal.
             let _ = Cmd::new("update-alternatives")
                 .args(["--set", tool, &target])
@@ -147,6 +147,7 @@ fn start_dockerd(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     let dockerd = find("dockerd")?;
     let log = log_path("dockerd.log")?;
     let backend = select_iptables();
+    crate::trace::mark("iptables backend chosen");
     let args = dockerd_args(spec, default_mtu());
     let file = std::fs::File::create(&log)
         .map_err(|e| StartError::new(format!("could not create {}: {e}", log.display()), None))?;
@@ -169,6 +170,7 @@ fn start_dockerd(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     let deadline = Instant::now() + Duration::from_millis(spec.ready_timeout_ms);
     loop {
         if socket::ping(Path::new(DOCKER_SOCKET), Duration::from_millis(500)) {
+            crate::trace::mark("dockerd answers");
             return Ok(Running {
                 daemon: Some(child),
             });
@@ -274,13 +276,17 @@ mod tests {
 
     #[test]
     fn iptables_backend_follows_the_kernel() {
-        assert_eq!(iptables_backend("", "overlay 1 0 - Live\n"), "nft");
-        assert_eq!(iptables_backend("filter\nnat\n", ""), "legacy");
         assert_eq!(
-            iptables_backend("", "ip_tables 32768 1 iptable_filter, Live\n"),
-            "legacy"
+            iptables_backend(None),
+            "nft",
+            "no ip_tables in the kernel: nft"
         );
-        assert_eq!(iptables_backend("", "ip_tables_foo 1 0 - Live\n"), "nft");
+        assert_eq!(
+            iptables_backend(Some("")),
+            "legacy",
+            "ip_tables active, no tables yet"
+        );
+        assert_eq!(iptables_backend(Some("filter\nnat\n")), "legacy");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use nix::unistd::{Pid, getpid, isatty, setpgid, tcsetpgrp};
 
 use crate::error::exit;
 use crate::plan::inner::InnerSpec;
+use crate::trace;
 
 /// Signals init handles itself: SIGCHLD to reap, the rest forwarded to the command.
 const HANDLED: [Signal; 10] = [
@@ -51,6 +52,7 @@ pub fn run(spec: &InnerSpec) -> i32 {
         // SAFETY: prctl with integer arguments only.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
+    trace::mark("init started");
     let mut daemon = None;
     if let Some(engine) = &spec.engine {
         // Mount propagation for nested containers' volumes (as moby's hack/dind).
@@ -68,6 +70,7 @@ pub fn run(spec: &InnerSpec) -> i32 {
             );
             return exit::INNER_ENGINE;
         }
+        trace::mark("cgroups set up");
         match engine::start(engine) {
             Ok(running) => daemon = running.daemon,
             Err(e) => {
@@ -76,7 +79,9 @@ pub fn run(spec: &InnerSpec) -> i32 {
             }
         }
     }
+    trace::mark("running the command");
     let code = run_command(&spec.command, &mask);
+    trace::mark("the command exited");
     if spec.graceful_stop
         && let Some(child) = daemon
     {

@@ -35,6 +35,8 @@ fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request
         init_binary: PathBuf::from("/usr/local/bin/dindbox"),
         preload: vec![PathBuf::from("/root/.cache/dindbox/preload/canary.tar")],
         ready_timeout_ms: 60_000,
+        trace: false,
+        network: None,
     }
 }
 
@@ -460,4 +462,36 @@ fn plans_render_each_flag_with_its_reason() {
     let json: serde_json::Value = serde_json::from_str(&render::json(&p)).unwrap();
     assert_eq!(json["argv"][0], "/usr/local/bin/docker");
     assert_eq!(json["plan"]["mode"], "dind");
+}
+
+#[test]
+fn rootful_podman_sandboxes_use_slirp4netns_unless_asked_otherwise() {
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Docker),
+        &this_machine(),
+    );
+    assert!(has(&p, &["--network", "slirp4netns"]), "{}", line(&p));
+    let mut req = request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Docker);
+    req.network = Some("bridge".into());
+    let p = plan(&req, &this_machine());
+    assert!(has(&p, &["--network", "bridge"]));
+    assert!(!has(&p, &["--network", "slirp4netns"]));
+    let mut host = this_machine();
+    host.network_helpers.clear();
+    let p = plan(
+        &request(Mode::Common, Some(EngineKind::Podman), EngineKind::Podman),
+        &host,
+    );
+    assert!(
+        !p.run.iter().any(|a| a.args[0] == "--network"),
+        "no slirp4netns: the engine's default"
+    );
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Docker),
+        &this_machine(),
+    );
+    assert!(
+        !p.run.iter().any(|a| a.args[0] == "--network"),
+        "Docker's bridge is fast: its default"
+    );
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::cache::Cache;
 use super::facts::{EngineFacts, EnvFacts, SocketFacts};
 use crate::engine::socket::{ping, unix_path};
 use crate::engine::{Engine, EngineKind};
@@ -12,7 +13,7 @@ use crate::engine::{Engine, EngineKind};
 const PING_LIMIT: Duration = Duration::from_millis(500);
 
 /// One entry per engine CLI on PATH (Podman first), asked in parallel.
-pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind]) -> Vec<EngineFacts> {
+pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind], fresh: bool) -> Vec<EngineFacts> {
     let found: Vec<(EngineKind, String)> = kinds
         .iter()
         .copied()
@@ -24,7 +25,7 @@ pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind]) -> Vec<EngineFacts>
     std::thread::scope(|scope| {
         let askers: Vec<_> = found
             .iter()
-            .map(|(kind, binary)| scope.spawn(move || engine_facts(*kind, binary, env, uid)))
+            .map(|(kind, binary)| scope.spawn(move || engine_facts(*kind, binary, env, uid, fresh)))
             .collect();
         askers
             .into_iter()
@@ -38,8 +39,15 @@ pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind]) -> Vec<EngineFacts>
 }
 
 /// `info` of one engine, plus its sockets; a CLI whose `info` fails still gets facts.
-fn engine_facts(kind: EngineKind, binary: &str, env: &EnvFacts, uid: u32) -> EngineFacts {
-    let mut facts = Engine::new(kind, binary).info();
+fn engine_facts(
+    kind: EngineKind,
+    binary: &str,
+    env: &EnvFacts,
+    uid: u32,
+    fresh: bool,
+) -> EngineFacts {
+    let mut facts =
+        podman_info(kind, binary, uid, fresh).unwrap_or_else(|| Engine::new(kind, binary).info());
     facts.sockets = socket_candidates(kind, env, uid)
         .into_iter()
         .filter(|path| Path::new(path).exists())
@@ -49,6 +57,22 @@ fn engine_facts(kind: EngineKind, binary: &str, env: &EnvFacts, uid: u32) -> Eng
         })
         .collect();
     facts
+}
+
+/// Podman's answer, from the cache when nothing changed since it was kept
+/// (unless `fresh`), else asked and kept. None for Docker, whose daemon answers
+/// in milliseconds and may stop at any time.
+fn podman_info(kind: EngineKind, binary: &str, uid: u32, fresh: bool) -> Option<EngineFacts> {
+    if kind != EngineKind::Podman {
+        return None;
+    }
+    let cache = Cache::for_engine(kind, binary, uid);
+    if !fresh && let Some(facts) = cache.load() {
+        return Some(facts);
+    }
+    let facts = Engine::new(kind, binary).info();
+    cache.save(&facts);
+    Some(facts)
 }
 
 /// Where `kind`'s API socket may be, preferred first, without duplicates.
@@ -114,7 +138,7 @@ mod tests {
             Some("/nonexistent"),
         );
         // `false info --format ...` exits 1: a CLI found whose `info` fails.
-        let facts = engine_facts(EngineKind::Docker, "false", &e, 0);
+        let facts = engine_facts(EngineKind::Docker, "false", &e, 0, true);
         server.join().unwrap();
         assert_eq!(facts.binary, "false");
         assert!(!facts.answers);

@@ -21,6 +21,9 @@ pub struct HostFacts {
     pub limits: LimitFacts,
     /// OCI runtimes found on PATH (runc, crun, runsc, kata-runtime, sysbox-runc, runcvm).
     pub oci_runtimes: Vec<OciRuntime>,
+    /// User-space network helpers found on PATH (slirp4netns, pasta).
+    #[serde(default)]
+    pub network_helpers: Vec<OciRuntime>,
     /// Filesystems the kernel knows (`/proc/filesystems`) that matter for nesting.
     pub filesystems: FsFacts,
     /// Set when dindbox itself runs inside a container.
@@ -213,5 +216,9 @@ impl HostFacts {
 
     pub fn runtime(&self, name: &str) -> Option<&OciRuntime> {
         self.oci_runtimes.iter().find(|r| r.name == name)
+    }
+
+    pub fn network_helper(&self, name: &str) -> Option<&OciRuntime> {
+        self.network_helpers.iter().find(|r| r.name == name)
     }
 }

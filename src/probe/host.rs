@@ -119,6 +119,7 @@ pub fn probe(roots: &Roots, env: EnvFacts) -> HostFacts {
             read(&roots.proc.join("sys/kernel/pid_max")).as_deref(),
         ),
         oci_runtimes: oci_runtimes(find_on_path),
+        network_helpers: found(NETWORK_HELPERS, find_on_path),
         filesystems: filesystems(&read(&roots.proc.join("filesystems")).unwrap_or_default()),
         in_container: in_container(&roots.root, &roots.proc),
         default_route_mtu: default_route_mtu(&roots.proc, &roots.sys),
@@ -399,7 +400,15 @@ fn hard_limit(text: &str, name: &str) -> Option<u64> {
 }
 
 fn oci_runtimes(find: impl Fn(&str) -> Option<String>) -> Vec<OciRuntime> {
-    OCI_RUNTIMES
+    found(OCI_RUNTIMES, find)
+}
+
+/// User-space network helpers an engine may use.
+const NETWORK_HELPERS: &[&str] = &["slirp4netns", "pasta"];
+
+/// Those of `names` that are on PATH, with their paths.
+fn found(names: &[&str], find: impl Fn(&str) -> Option<String>) -> Vec<OciRuntime> {
+    names
         .iter()
         .filter_map(|name| {
             find(name).map(|path| OciRuntime {

@@ -1,6 +1,7 @@
 //! Facts about the host and its engines, read from /proc, /sys, /etc and the
 //! engines' `info`. Nothing here decides anything: that is the plan's job.
 
+pub mod cache;
 pub mod engines;
 pub mod facts;
 pub mod host;
@@ -33,19 +34,24 @@ impl Roots {
     }
 }
 
-/// Probe this host, and only the named engine when there is one.
+/// Probe this host, and only the named engine when there is one. Podman's
+/// answer may come from the cache (see `cache.rs`).
 pub fn probe_for(engine: Option<EngineKind>) -> HostFacts {
+    probe_with(engine, false)
+}
+
+/// Probe this host and every engine CLI on PATH, asking each engine afresh.
+pub fn probe() -> HostFacts {
+    probe_with(None, true)
+}
+
+fn probe_with(engine: Option<EngineKind>, fresh: bool) -> HostFacts {
     let env = host::env_facts(|k| std::env::var(k).ok());
     let mut facts = host::probe(&Roots::real(), env);
     let kinds = match engine {
         Some(kind) => vec![kind],
         None => EngineKind::ALL.to_vec(),
     };
-    facts.engines = engines::probe(&facts.env, facts.uid, &kinds);
+    facts.engines = engines::probe(&facts.env, facts.uid, &kinds, fresh);
     facts
-}
-
-/// Probe this host and every engine CLI on PATH.
-pub fn probe() -> HostFacts {
-    probe_for(None)
 }
