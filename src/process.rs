@@ -16,6 +16,7 @@ pub struct Cmd {
     program: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    stdin: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +62,7 @@ impl Cmd {
             program: program.into(),
             args: Vec::new(),
             env: Vec::new(),
+            stdin: None,
         }
     }
 
@@ -80,6 +82,12 @@ impl Cmd {
 
     pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Feed this file to the command's standard input.
+    pub fn stdin_file(mut self, path: &std::path::Path) -> Self {
+        self.stdin = Some(path.to_path_buf());
         self
     }
 
@@ -118,7 +126,16 @@ impl Cmd {
     pub fn output(&self) -> Result<Output> {
         let mut c = self.command();
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        c.stdin(Stdio::null());
+        match &self.stdin {
+            Some(path) => {
+                let file =
+                    std::fs::File::open(path).map_err(|e| Error::io("could not open", path, e))?;
+                c.stdin(file);
+            }
+            None => {
+                c.stdin(Stdio::null());
+            }
+        }
         let child = c.spawn().map_err(|e| self.spawn_error(e))?;
         let out = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
         Ok(Output {

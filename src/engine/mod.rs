@@ -197,6 +197,18 @@ impl Engine {
         cmd.arg(tarball.display().to_string()).arg(image).run()
     }
 
+    /// Extract a tarball into a (created, not running) container's filesystem at `dest`, owners kept.
+    pub fn copy_into(&self, container: &str, dest: &str, tarball: &Path) -> Result<()> {
+        let mut cmd = self.cmd().arg("cp");
+        if self.kind == EngineKind::Docker {
+            cmd = cmd.arg("--archive"); // Podman keeps owners by default
+        }
+        cmd.args(["-", &format!("{container}:{dest}")])
+            .stdin_file(tarball)
+            .run()
+            .map(|_| ())
+    }
+
     /// `save` an image into a docker-archive tarball, which either engine can `load`.
     pub fn save(&self, image: &str, path: &Path) -> Result<()> {
         let mut cmd = self.cmd().arg("save");

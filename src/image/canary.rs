@@ -81,8 +81,9 @@ fn make_rootfs(dir: &Path, busybox: &Path) -> Result<PathBuf> {
 }
 
 /// Build the canary into `engines` (skipping those that have this recipe) and
-/// refresh the cached archive that sandboxes preload.
-pub fn build(engines: &[Engine], force: bool) -> Result<()> {
+/// refresh the cached archive that sandboxes preload; returns that archive and
+/// the canary's recipe digest.
+pub fn build(engines: &[Engine], force: bool) -> Result<(PathBuf, String)> {
     let (path, bytes) = busybox()?;
     let digest = digest(&bytes);
     let work = tempfile::tempdir()
@@ -121,7 +122,7 @@ pub fn build(engines: &[Engine], force: bool) -> Result<()> {
             archive_fresh = true;
         }
     }
-    Ok(())
+    Ok((archive, digest))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod canary;
 pub mod progress;
 pub mod recipe;
 pub mod registry;
+pub mod seed;
 
 use std::path::Path;
 
@@ -62,24 +63,58 @@ fn import_changes(labels: &[(String, String)]) -> Vec<String> {
     changes
 }
 
-pub fn build(engines: &[Engine], offline: bool, force: bool) -> Result<()> {
-    let tag = sandbox_tag();
-    let digest = recipe::digest();
+/// The image the sandbox image is made from: the recipe's packages and files,
+/// before the inner engines' stores are baked in.
+pub fn base_tag() -> String {
+    format!(
+        "localhost/dindbox/sandbox-base:{}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The engines of `engines` whose `tag` was not built from `digest`.
+fn stale<'a>(
+    engines: &[&'a Engine],
+    tag: &str,
+    digest: &str,
+    force: bool,
+) -> Result<Vec<&'a Engine>> {
     let mut stale = Vec::new();
     for engine in engines {
         let current = engine
-            .image_labels(&tag)?
+            .image_labels(tag)?
             .and_then(|l| l.get(labels::RECIPE).cloned());
-        if !force && current.as_deref() == Some(digest.as_str()) {
+        if !force && current.as_deref() == Some(digest) {
             eprintln!("    {tag} is up to date in {}", engine.kind);
         } else {
-            stale.push(engine);
+            stale.push(*engine);
         }
     }
-    if !stale.is_empty() {
-        build_sandbox(&stale, &tag, &digest, offline)?;
+    Ok(stale)
+}
+
+/// The canary first, then the base image, then the sandbox image with the
+/// canary baked into its inner engines' stores; each only where it is stale.
+pub fn build(engines: &[Engine], offline: bool, force: bool) -> Result<()> {
+    let (canary_tar, canary_digest) = canary::build(engines, force)?;
+    let all: Vec<&Engine> = engines.iter().collect();
+    let tag = sandbox_tag();
+    let base_digest = recipe::digest();
+    let digest = seed::digest(&base_digest, &canary_digest);
+    let stale_final = stale(&all, &tag, &digest, force)?;
+    if stale_final.is_empty() {
+        return Ok(());
     }
-    canary::build(engines, force)
+    let base = base_tag();
+    let stale_base = stale(&stale_final, &base, &base_digest, force)?;
+    if !stale_base.is_empty() {
+        build_sandbox(&stale_base, &base, &base_digest, offline)?;
+    }
+    for engine in stale_final {
+        seed::bake(engine, &base, &tag, &digest, &canary_tar)?;
+        eprintln!("    built {tag} in {}", engine.kind);
+    }
+    Ok(())
 }
 
 fn build_sandbox(engines: &[&Engine], tag: &str, digest: &str, offline: bool) -> Result<()> {

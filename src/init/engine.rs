@@ -235,25 +235,52 @@ fn configure_podman(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     Ok(Running { daemon: None })
 }
 
-/// Load every tarball under the preload directory; for Podman, with no
-/// daemon to wait for, a working `load` (or `info`) is the readiness check.
+/// In the inner engine's store: one line per tarball already loaded into it
+/// (`NAME SIZE`). A store baked into the image by `dindbox image build` comes
+/// with the canary listed, so a sandbox's start does not load it again.
+pub const PRELOADED: &str = ".dindbox-preloaded";
+
+/// The tarballs (name, size) that the marker's text does not list.
+pub fn not_preloaded<'a>(tarballs: &'a [(String, u64)], marker: &str) -> Vec<&'a (String, u64)> {
+    tarballs
+        .iter()
+        .filter(|(name, size)| !marker.lines().any(|l| l == format!("{name} {size}")))
+        .collect()
+}
+
+/// Load the tarballs under the preload directory that the store lacks. For
+/// Podman, which has no daemon to wait for, a `load` or else a listing of its
+/// images is the readiness check: either opens its storage.
 fn preload(kind: EngineKind) -> Result<(), StartError> {
-    let mut tarballs: Vec<PathBuf> = std::fs::read_dir(PRELOAD_DIR)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+    let mut tarballs: Vec<(String, u64)> = std::fs::read_dir(PRELOAD_DIR)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| Some((e.file_name().into_string().ok()?, e.metadata().ok()?.len())))
+                .collect()
+        })
         .unwrap_or_default();
     tarballs.sort();
+    let marker = Path::new(crate::plan::dind::storage_path(kind)).join(PRELOADED);
+    let listed = std::fs::read_to_string(&marker).unwrap_or_default();
+    let todo = not_preloaded(&tarballs, &listed);
     let log = log_path(&format!("{kind}.log"))?;
-    if tarballs.is_empty() && kind == EngineKind::Podman {
+    let fail = |e: crate::error::Error| StartError::new(e.message, Some(&log));
+    if todo.is_empty() && kind == EngineKind::Podman {
         return Cmd::new("podman")
-            .args(["info", "--format", "{{.Store.GraphDriverName}}"])
+            .args(["images", "--quiet"])
             .run_logged(&log)
-            .map_err(|e| StartError::new(e.message, Some(&log)));
+            .map_err(fail);
     }
-    for tarball in tarballs {
+    for (name, size) in todo {
+        let path = Path::new(PRELOAD_DIR).join(name);
         Cmd::new(kind.name())
-            .args(["load", "-q", "-i", &tarball.display().to_string()])
+            .args(["load", "-q", "-i", &path.display().to_string()])
             .run_logged(&log)
-            .map_err(|e| StartError::new(e.message, Some(&log)))?;
+            .map_err(fail)?;
+        // A store that cannot take the note just loads the image again next time.
+        let mut text = std::fs::read_to_string(&marker).unwrap_or_default();
+        text.push_str(&format!("{name} {size}\n"));
+        let _ = std::fs::write(&marker, text);
     }
     Ok(())
 }
@@ -272,6 +299,23 @@ mod tests {
             }),
             ready_timeout_ms: 1000,
         }
+    }
+
+    #[test]
+    fn preloads_only_what_the_store_lacks() {
+        let tarballs = vec![
+            ("canary.tar".to_string(), 2_004_992),
+            ("app.tar".to_string(), 10),
+        ];
+        let todo = not_preloaded(&tarballs, "canary.tar 2004992\n");
+        assert_eq!(todo, vec![&("app.tar".to_string(), 10)]);
+        let changed = not_preloaded(&tarballs, "canary.tar 1999\napp.tar 10\n");
+        assert_eq!(
+            changed,
+            vec![&("canary.tar".to_string(), 2_004_992)],
+            "another size is another image"
+        );
+        assert_eq!(not_preloaded(&tarballs, "").len(), 2);
     }
 
     #[test]
