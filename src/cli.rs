@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// Give the sandbox every privilege the host has (not needed for dind).
     #[arg(long = "privileged")]
     pub privileged: bool,
+    /// Let an inner dockerd manage iptables itself (networks inside the sandbox
+    /// firewalled from one another, as on a host; a slower start).
+    #[arg(long = "inner-iptables")]
+    pub inner_iptables: bool,
     /// Seconds the inner engine may take to answer.
     #[arg(long = "inner-timeout", default_value_t = 60)]
     pub inner_timeout: u64,

@@ -190,6 +190,56 @@ fn podman_host_runs_nested_docker() {
     nested_canary("podman", "docker");
 }
 
+/// Inside a dind sandbox: a nested container reaches the sandbox's gateway
+/// (through NAT), finds another by name on a user network, and a port it
+/// publishes answers on the sandbox's localhost.
+fn nested_networking(host: &str, inner: &str, extra: &[&str]) {
+    let _guard = shared();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("www")).unwrap();
+    std::fs::write(dir.path().join("www/index.html"), "served-by-nested\n").unwrap();
+    let script = format!(
+        "set -e
+gw=$(ip route show default | awk '{{print $3; exit}}')
+{inner} run --rm --cap-add NET_RAW {CANARY} busybox ping -c1 -W5 \"$gw\" >/dev/null && echo outbound-ok
+{inner} network create testnet >/dev/null
+{inner} run -d --name web --network testnet -p 8080:80 -v \"$PWD/www:/www\" {CANARY} busybox httpd -f -p 80 -h /www >/dev/null
+{inner} run --rm --network testnet {CANARY} sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do busybox wget -qO- http://web/ && exit 0; sleep 0.3; done; exit 1'
+curl -sS --retry 10 --retry-delay 1 --retry-connrefused http://localhost:8080/"
+    );
+    let mut args = vec![
+        "run", "--rm", "-m", "dind", "--engine", host, "--inner", inner,
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["-x", &script]);
+    let run = dindbox_in(dir.path(), &args, &[]).ok();
+    assert_eq!(
+        run.stdout, "outbound-ok\nserved-by-nested\nserved-by-nested\n",
+        "{host}/{inner} {extra:?}\nstderr:\n{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn nested_docker_networking_on_a_docker_host() {
+    nested_networking("docker", "docker", &[]);
+}
+
+#[test]
+fn nested_docker_networking_with_dockerds_own_iptables() {
+    nested_networking("docker", "docker", &["--inner-iptables"]);
+}
+
+#[test]
+fn nested_docker_networking_on_a_podman_host() {
+    nested_networking("podman", "docker", &[]);
+}
+
+#[test]
+fn nested_podman_networking() {
+    nested_networking("docker", "podman", &[]);
+}
+
 #[test]
 fn exit_status_is_the_commands() {
     let _guard = shared();
@@ -434,7 +484,11 @@ fn podman_inside_with_a_broken_storage_conf_reports_and_leaves_nothing() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("storage.conf"), "the log tail names the cause:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("storage.conf"),
+        "the log tail names the cause:\n{}",
+        run.stderr
+    );
     assert_nothing_left("podman", &name);
     assert_eq!(volumes("podman"), before, "volumes were left behind");
 }

@@ -86,6 +86,7 @@ pub fn request(args: &RunArgs) -> Result<Request> {
         init_binary,
         preload,
         ready_timeout_ms: args.inner_timeout * 1000,
+        engine_firewall: args.inner_iptables,
         trace: trace::enabled(),
         network: args.network.clone(),
     })

@@ -19,6 +19,9 @@ pub const PACKAGES: &[&str] = &[
     "uidmap",                      // newuidmap/newgidmap for rootless users inside
     "slirp4netns",                 // rootless networking inside
     "containernetworking-plugins", // Podman's bridge networking
+    "netavark",                    // Podman's network backend, as on the host
+    "aardvark-dns",                // names of nested Podman containers on a network
+    "iproute2",                    // `ip`, which nested networking is debugged with
     "catatonit",                   // `podman run --init` inside
     "git",
     "curl",

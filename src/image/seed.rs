@@ -74,6 +74,7 @@ fn pack_store(
             })?,
         preload: vec![canary.to_path_buf()],
         ready_timeout_ms: 60_000,
+        engine_firewall: false,
         trace: crate::trace::enabled(),
         network: None,
     };

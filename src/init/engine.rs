@@ -109,16 +109,20 @@ fn select_iptables() -> String {
     backend.to_string()
 }
 
-/// MTU of the sandbox's default route, so nested bridges do not exceed it.
-fn default_mtu() -> Option<u32> {
-    let route = std::fs::read_to_string("/proc/net/route").ok()?;
-    let iface = route
+/// The interface of the default route, from /proc/net/route's text.
+pub fn uplink(route: &str) -> Option<String> {
+    route
         .lines()
         .skip(1)
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
         .find(|f| f.get(1) == Some(&"00000000"))?
-        .first()?
-        .to_string();
+        .first()
+        .map(|s| s.to_string())
+}
+
+/// MTU of the sandbox's default route, so nested bridges do not exceed it.
+fn default_mtu() -> Option<u32> {
+    let iface = uplink(&std::fs::read_to_string("/proc/net/route").ok()?)?;
     std::fs::read_to_string(format!("/sys/class/net/{iface}/mtu"))
         .ok()?
         .trim()
@@ -140,13 +144,47 @@ pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
     if let Some(mtu) = mtu {
         args.push(format!("--mtu={mtu}"));
     }
+    if !spec.engine_firewall {
+        args.push("--iptables=false".to_string());
+    }
     args
+}
+
+/// Nested containers' traffic leaves through the sandbox's uplink under the
+/// sandbox's address: the one rule dockerd would otherwise add among dozens.
+fn masquerade() -> Result<(), StartError> {
+    let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let Some(iface) = uplink(&route) else {
+        return Ok(()); // no default route: nothing to reach outside anyway
+    };
+    Cmd::new("iptables")
+        .args([
+            "-t",
+            "nat",
+            "-A",
+            "POSTROUTING",
+            "-o",
+            &iface,
+            "-j",
+            "MASQUERADE",
+        ])
+        .run()
+        .map(|_| ())
+        .map_err(|e| {
+            StartError::new(
+                format!("could not set up NAT for nested containers: {e}"),
+                None,
+            )
+        })
 }
 
 fn start_dockerd(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     let dockerd = find("dockerd")?;
     let log = log_path("dockerd.log")?;
     let backend = select_iptables();
+    if !spec.engine_firewall {
+        masquerade()?;
+    }
     crate::trace::mark("iptables backend chosen");
     let args = dockerd_args(spec, default_mtu());
     let file = std::fs::File::create(&log)
@@ -298,6 +336,7 @@ mod tests {
                 nproc: 9000,
             }),
             ready_timeout_ms: 1000,
+            engine_firewall: true,
         }
     }
 
@@ -316,6 +355,24 @@ mod tests {
             "another size is another image"
         );
         assert_eq!(not_preloaded(&tarballs, "").len(), 2);
+    }
+
+    #[test]
+    fn without_its_firewall_dockerd_gets_iptables_false() {
+        let mut s = spec(EngineKind::Docker);
+        assert!(!dockerd_args(&s, None).contains(&"--iptables=false".to_string()));
+        s.engine_firewall = false;
+        assert_eq!(
+            dockerd_args(&s, None).last().map(String::as_str),
+            Some("--iptables=false")
+        );
+    }
+
+    #[test]
+    fn uplink_is_the_default_routes_interface() {
+        let route = "Iface\tDestination\tGateway\tFlags\nbr0\t0011AC0A\t00000000\t0001\neth0\t00000000\t010011AC\t0003\n";
+        assert_eq!(uplink(route).as_deref(), Some("eth0"));
+        assert_eq!(uplink("Iface\tDestination\n"), None);
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub fn apply(
         runtime: inner_runtime(&cgroup).to_string(),
         ulimits: ulimits(host),
         ready_timeout_ms: req.ready_timeout_ms,
+        engine_firewall: req.engine_firewall,
     });
     Ok(())
 }

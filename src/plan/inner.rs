@@ -42,6 +42,13 @@ pub struct InnerEngineSpec {
     pub ulimits: Option<Ulimits>,
     /// How long to wait for the engine to answer, in milliseconds.
     pub ready_timeout_ms: u64,
+    /// dockerd manages iptables itself. When false, dockerd runs with
+    /// `--iptables=false` and the init adds one MASQUERADE rule on the
+    /// sandbox's uplink: nested containers reach out, resolve each other and
+    /// publish ports (through docker-proxy) as usual, the start is about 0.1 s
+    /// faster, and the sandbox's inner networks are not firewalled from one another.
+    #[serde(default)]
+    pub engine_firewall: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +90,7 @@ mod tests {
                     nproc: 20000,
                 }),
                 ready_timeout_ms: 30_000,
+                engine_firewall: false,
             }),
             command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
             graceful_stop: false,

@@ -101,6 +101,8 @@ pub struct Request {
     pub preload: Vec<PathBuf>,
     /// How long the inner engine may take to answer.
     pub ready_timeout_ms: u64,
+    /// Let an inner dockerd manage iptables itself (`--inner-iptables`).
+    pub engine_firewall: bool,
     /// Trace the init's phases too (DINDBOX_TRACE).
     pub trace: bool,
     /// The network the user asked for; None lets the plan choose.

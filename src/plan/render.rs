@@ -110,6 +110,11 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
             "engine: start {} with runtime {}{limits}",
             engine.kind, engine.runtime
         ));
+        if engine.kind == crate::engine::EngineKind::Docker && !engine.engine_firewall {
+            steps.push(
+                "network: dockerd without its own iptables rules (--iptables=false) and one MASQUERADE rule on the sandbox's uplink: nested containers reach out, resolve each other and publish ports as usual, networks inside the sandbox are not firewalled from one another, and the start is about 0.1 s faster (`--inner-iptables` for dockerd's own rules)".into(),
+            );
+        }
         steps.push(format!(
             "wait until {} answers (at most {} s), then load the images mounted under {}",
             engine.kind,

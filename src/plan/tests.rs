@@ -35,6 +35,7 @@ fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request
         init_binary: PathBuf::from("/usr/local/bin/dindbox"),
         preload: vec![PathBuf::from("/root/.cache/dindbox/preload/canary.tar")],
         ready_timeout_ms: 60_000,
+        engine_firewall: false,
         trace: false,
         network: None,
     }
