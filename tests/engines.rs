@@ -384,6 +384,42 @@ fn image_with(eng: &str, cleanup: &mut Cleanup, what: &str, script: &str) -> Str
     image
 }
 
+/// `dindbox run -m dind` of `image` on `host` with `inner` inside, to run `echo never`.
+fn dind_of(host: &str, inner: &str, image: &str, flags: &[&str]) -> Run {
+    let mut args = vec![
+        "run",
+        "-m",
+        "dind",
+        "--engine",
+        host,
+        "--inner",
+        inner,
+        "--image",
+        image,
+        "-x",
+        "echo never",
+    ];
+    args.extend_from_slice(flags);
+    dindbox(&args)
+}
+
+/// The inner engine did not start: status 121, the reason, a clue from its
+/// log, and the command never ran.
+fn assert_inner_failed(run: &Run, reason: &str, clue: &str) {
+    assert_eq!(run.code, 121, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(reason),
+        "expected {reason:?} in:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(clue),
+        "expected {clue:?} in:\n{}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("never"), "the command must not run");
+}
+
 #[test]
 fn inner_engine_that_cannot_start_reports_its_log_and_leaves_nothing() {
     let mut cleanup = Cleanup::new("docker");
@@ -395,57 +431,23 @@ fn inner_engine_that_cannot_start_reports_its_log_and_leaves_nothing() {
     );
     let _guard = exclusive();
     let before = volumes("docker");
-    for extra in [&["--rm"][..], &[][..]] {
-        let name = unique("broken");
-        cleanup.containers.push(name.clone());
-        let mut args = vec![
-            "run",
-            "-m",
-            "dind",
-            "--engine",
-            "docker",
-            "--inner",
-            "docker",
-            "--image",
-            &image,
-            "-x",
-            "echo never",
-        ];
-        args.extend_from_slice(extra);
-        // Unnamed: the sandbox was not kept on purpose, so nothing may remain.
-        let run = dindbox(&args);
-        assert_eq!(run.code, 121, "{}", run.stderr);
-        assert!(
-            run.stderr
-                .contains("dindbox: the inner docker did not start: dockerd exited"),
-            "{}",
-            run.stderr
+    // Unnamed, with and without --rm: not kept on purpose, so nothing may remain.
+    for flags in [&["--rm"][..], &[][..]] {
+        let run = dind_of("docker", "docker", &image, flags);
+        assert_inner_failed(
+            &run,
+            "dindbox: the inner docker did not start: dockerd exited",
+            "/etc/docker/daemon.json",
         );
-        assert!(
-            run.stderr.contains("/etc/docker/daemon.json"),
-            "the log tail names the cause:\n{}",
-            run.stderr
-        );
-        assert!(!run.stdout.contains("never"));
-        assert_nothing_left("docker", &name);
     }
-    let leftover: Vec<String> = engine(
+    let filter = format!("ancestor={image}");
+    let left = engine(
         "docker",
-        &[
-            "ps",
-            "-a",
-            "--filter",
-            &format!("ancestor={image}"),
-            "--format",
-            "{{.Names}}",
-        ],
+        &["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"],
     )
     .ok()
-    .stdout
-    .lines()
-    .map(String::from)
-    .collect();
-    assert!(leftover.is_empty(), "containers left: {leftover:?}");
+    .stdout;
+    assert!(left.trim().is_empty(), "containers left: {left}");
     assert_eq!(volumes("docker"), before, "volumes were left behind");
 }
 
@@ -462,33 +464,8 @@ fn podman_inside_with_a_broken_storage_conf_reports_and_leaves_nothing() {
     let before = volumes("podman");
     let name = unique("broken-podman");
     cleanup.containers.push(name.clone());
-    let run = dindbox(&[
-        "run",
-        "--rm",
-        "-m",
-        "dind",
-        "--engine",
-        "podman",
-        "--inner",
-        "podman",
-        "--image",
-        &image,
-        "-n",
-        &name,
-        "-x",
-        "echo never",
-    ]);
-    assert_eq!(run.code, 121, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("the inner podman did not start"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("storage.conf"),
-        "the log tail names the cause:\n{}",
-        run.stderr
-    );
+    let run = dind_of("podman", "podman", &image, &["--rm", "-n", &name]);
+    assert_inner_failed(&run, "the inner podman did not start", "storage.conf");
     assert_nothing_left("podman", &name);
     assert_eq!(volumes("podman"), before, "volumes were left behind");
 }
@@ -506,35 +483,16 @@ fn inner_engine_that_does_not_answer_in_time_is_bounded() {
     let name = unique("silent");
     cleanup.containers.push(name.clone());
     let started = std::time::Instant::now();
-    let run = dindbox(&[
-        "run",
-        "--rm",
-        "-m",
-        "dind",
-        "--engine",
+    let run = dind_of(
         "docker",
-        "--inner",
         "docker",
-        "--image",
         &image,
-        "--inner-timeout",
-        "2",
-        "-n",
-        &name,
-        "-x",
-        "echo never",
-    ]);
-    assert_eq!(run.code, 121, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("did not answer on /var/run/docker.sock within 2000 ms"),
-        "{}",
-        run.stderr
+        &["--rm", "--inner-timeout", "2", "-n", &name],
     );
-    assert!(
-        run.stderr.contains("pretending to start"),
-        "the log tail is shown:\n{}",
-        run.stderr
+    assert_inner_failed(
+        &run,
+        "did not answer on /var/run/docker.sock within 2000 ms",
+        "pretending to start",
     );
     assert!(started.elapsed().as_secs() < 60, "the bound was not kept");
     assert_nothing_left("docker", &name);
@@ -685,33 +643,8 @@ fn inner_docker_in_an_image_without_dockerd_is_refused_and_leaves_nothing() {
     for eng in ENGINES {
         let name = unique("no-dockerd");
         let _cleanup = Cleanup::new(eng).container(&name);
-        let run = dindbox(&[
-            "run",
-            "-m",
-            "dind",
-            "--engine",
-            eng,
-            "--inner",
-            "docker",
-            "--image",
-            CANARY,
-            "-n",
-            &name,
-            "--rm",
-            "-x",
-            "echo never",
-        ]);
-        assert_eq!(run.code, 121, "{eng}: {}", run.stderr);
-        assert!(
-            run.stderr.contains("this image has no `dockerd`"),
-            "{eng}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stderr.contains("--inner"),
-            "names the fix: {}",
-            run.stderr
-        );
+        let run = dind_of(eng, "docker", CANARY, &["--rm", "-n", &name]);
+        assert_inner_failed(&run, "this image has no `dockerd`", "--inner");
         assert_nothing_left(eng, &name);
     }
 }

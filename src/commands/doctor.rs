@@ -454,17 +454,7 @@ fn userns_remarks(f: &HostFacts) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::probe::facts::SocketFacts;
-
-    fn this_machine() -> HostFacts {
-        serde_json::from_str(include_str!("../../tests/fixtures/hosts/this-machine.json")).unwrap()
-    }
-
-    fn ubuntu() -> HostFacts {
-        serde_json::from_str(include_str!(
-            "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
-        ))
-        .unwrap()
-    }
+    use crate::probe::fixtures::{this_machine, ubuntu};
 
     #[test]
     fn a_well_set_up_ubuntu_host_has_nothing_to_remark() {

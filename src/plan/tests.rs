@@ -7,17 +7,7 @@ use std::path::PathBuf;
 use super::inner::{CgroupSetup, Ulimits};
 use super::*;
 use crate::probe::facts::{HostFacts, SelinuxMode};
-
-fn this_machine() -> HostFacts {
-    serde_json::from_str(include_str!("../../tests/fixtures/hosts/this-machine.json")).unwrap()
-}
-
-fn ubuntu() -> HostFacts {
-    serde_json::from_str(include_str!(
-        "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
-    ))
-    .unwrap()
-}
+use crate::probe::fixtures::{this_machine, ubuntu};
 
 fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request {
     Request {

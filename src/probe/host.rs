@@ -860,13 +860,9 @@ eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
         assert!(facts.engines.is_empty());
     }
 
-    fn load(json: &str) -> HostFacts {
-        serde_json::from_str(json).unwrap()
-    }
-
     #[test]
     fn this_machine_fixture_deserializes() {
-        let facts = load(include_str!("../../tests/fixtures/hosts/this-machine.json"));
+        let facts = crate::probe::fixtures::this_machine();
         assert_eq!(facts.cgroup.layout, CgroupLayout::Hybrid);
         assert_eq!(facts.caps.missing, strings(&["CAP_SYS_RESOURCE"]));
         let versions: Vec<_> = facts.engines.iter().map(|e| (e.kind, e.answers)).collect();
@@ -878,9 +874,7 @@ eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
 
     #[test]
     fn ubuntu_fixture_deserializes() {
-        let facts = load(include_str!(
-            "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
-        ));
+        let facts = crate::probe::fixtures::ubuntu();
         assert_eq!(facts.cgroup.layout, CgroupLayout::V2);
         assert_eq!(facts.caps.bounding.len(), 41);
         assert!(facts.caps.missing.is_empty());

@@ -4,6 +4,8 @@
 pub mod cache;
 pub mod engines;
 pub mod facts;
+#[cfg(test)]
+pub mod fixtures;
 pub mod host;
 
 use std::path::PathBuf;

@@ -1,0 +1,20 @@
+//! Host facts of fixture hosts, for tests of everything made from facts.
+
+use super::facts::HostFacts;
+
+fn load(json: &str) -> HostFacts {
+    serde_json::from_str(json).expect("fixture hosts deserialize")
+}
+
+/// The build machine: Debian 12 in a Firecracker VM, hybrid cgroups, a bounding
+/// set without CAP_SYS_RESOURCE, Docker 20.10 and Podman 4.3 rootful.
+pub fn this_machine() -> HostFacts {
+    load(include_str!("../../tests/fixtures/hosts/this-machine.json"))
+}
+
+/// Ubuntu 24.04 with Docker 28, AppArmor and cgroup v2.
+pub fn ubuntu() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
+    ))
+}
