@@ -241,6 +241,31 @@ fn nested_podman_networking() {
 }
 
 #[test]
+fn privileged_when_asked_works_on_both_engines() {
+    // On this host Docker's own --privileged fails (the bounding set lacks
+    // CAP_SYS_RESOURCE): dindbox spells it out, and it must still nest.
+    let _guard = shared();
+    for eng in ENGINES {
+        let cmd = format!("docker run --rm {CANARY} echo nested-ok");
+        let run = dindbox(&[
+            "run",
+            "--rm",
+            "--privileged",
+            "-m",
+            "dind",
+            "--engine",
+            eng,
+            "--inner",
+            "docker",
+            "-x",
+            &cmd,
+        ])
+        .ok();
+        assert_eq!(run.stdout.trim(), "nested-ok", "{eng}: {}", run.stderr);
+    }
+}
+
+#[test]
 fn exit_status_is_the_commands() {
     let _guard = shared();
     for eng in ENGINES {

@@ -27,6 +27,20 @@ pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_AUDIT_WRITE",
 ];
 
+/// Capabilities Docker's daemon knows only from 23.0 on; an older one
+/// rejects them by name (`invalid CapAdd: unknown capability`).
+const CAPS_SINCE_23: &[&str] = &["CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"];
+
+/// Whether a Docker daemon of `server_version` accepts `cap` by name. An
+/// unknown version is taken as old: leaving out a rare capability beats failing.
+pub fn knows_cap(server_version: Option<&str>, cap: &str) -> bool {
+    let major = server_version
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0);
+    major >= 23 || !CAPS_SINCE_23.contains(&cap)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct Info {
@@ -82,6 +96,14 @@ mod tests {
         assert_eq!(f.default_runtime.as_deref(), Some("runc"));
         assert!(f.runtimes.contains(&"runc".to_string()));
         assert!(!f.rootless);
+    }
+
+    #[test]
+    fn old_daemons_do_not_know_the_newest_capabilities() {
+        assert!(!knows_cap(Some("20.10.24+dfsg1"), "CAP_BPF"));
+        assert!(knows_cap(Some("20.10.24+dfsg1"), "CAP_SYS_ADMIN"));
+        assert!(knows_cap(Some("28.0.4"), "CAP_CHECKPOINT_RESTORE"));
+        assert!(!knows_cap(None, "CAP_PERFMON"));
     }
 
     #[test]

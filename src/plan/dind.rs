@@ -139,18 +139,29 @@ fn privileged(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
             .push(Arg::new(["--privileged"], "asked for with --privileged"));
         return;
     }
+    let version = engine.server_version.as_deref();
+    let (known, unknown): (Vec<&String>, Vec<&String>) = host
+        .caps
+        .bounding
+        .iter()
+        .partition(|cap| crate::engine::docker::knows_cap(version, cap));
     let mut args = Vec::new();
-    for cap in &host.caps.bounding {
+    for cap in &known {
         args.push("--cap-add".to_string());
         args.push(short_cap(cap).to_string());
     }
-    plan.run.push(Arg::new(
-        args,
-        format!(
-            "asked for with --privileged; Docker would ask for every capability and fail (`unable to apply caps`), since this host's bounding set lacks {}: each capability it has is listed instead",
-            host.caps.missing.join(", ")
-        ),
-    ));
+    let mut why = format!(
+        "asked for with --privileged; Docker would ask for every capability and fail (`unable to apply caps`), since this host's bounding set lacks {}: each capability it has is listed instead",
+        host.caps.missing.join(", ")
+    );
+    if !unknown.is_empty() {
+        let names: Vec<&str> = unknown.iter().map(|c| c.as_str()).collect();
+        why.push_str(&format!(
+            " (but {}, which this Docker does not know by name)",
+            names.join(", ")
+        ));
+    }
+    plan.run.push(Arg::new(args, why));
     plan.run.push(Arg::new(
         [
             "--security-opt",
@@ -166,7 +177,7 @@ fn privileged(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
     ));
     plan.notes.push(format!(
         "--privileged was spelled out as {} explicit capabilities: {} is not in this host's bounding set",
-        host.caps.bounding.len(),
+        known.len(),
         host.caps.missing.join(", ")
     ));
 }
