@@ -266,6 +266,26 @@ fn privileged_when_asked_works_on_both_engines() {
 }
 
 #[test]
+fn dind_sandbox_cannot_change_the_hosts_kernel_settings() {
+    let _guard = shared();
+    let script = "echo 1 > /proc/sys/net/ipv4/ip_forward && echo net-writable; \
+                  if echo '|/tmp/x' > /proc/sys/kernel/core_pattern 2>/dev/null; then echo kernel-WRITABLE; else echo kernel-read-only; fi; \
+                  if [ -s /proc/kcore ]; then echo kcore-VISIBLE; else echo kcore-masked; fi; \
+                  if ls /sys/fs/cgroup/*/release_agent >/dev/null 2>&1; then echo release-agent-VISIBLE; else echo no-release-agent; fi";
+    for eng in ENGINES {
+        let run = dindbox(&[
+            "run", "--rm", "-m", "dind", "--engine", eng, "--inner", "docker", "-x", script,
+        ])
+        .ok();
+        assert_eq!(
+            run.stdout, "net-writable\nkernel-read-only\nkcore-masked\nno-release-agent\n",
+            "{eng}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
 fn exit_status_is_the_commands() {
     let _guard = shared();
     for eng in ENGINES {

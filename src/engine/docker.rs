@@ -6,9 +6,6 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::EngineFacts;
 
-/// Docker's name for "do not mask /proc and /sys paths".
-pub const UNMASK_OPTION: &str = "systempaths=unconfined";
-
 /// The capabilities `docker run` grants by default (moby `oci/caps/defaults.go`).
 pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_CHOWN",

@@ -42,14 +42,6 @@ impl EngineKind {
         }
     }
 
-    /// How this engine lifts the masks on /proc and /sys paths.
-    pub fn unmask_option(self) -> &'static str {
-        match self {
-            EngineKind::Docker => docker::UNMASK_OPTION,
-            EngineKind::Podman => podman::UNMASK_OPTION,
-        }
-    }
-
     /// Capabilities the engine gives every container unless told otherwise.
     pub fn default_caps(self) -> &'static [&'static str] {
         match self {

@@ -6,9 +6,6 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::EngineFacts;
 
-/// Podman's name for "do not mask /proc and /sys paths".
-pub const UNMASK_OPTION: &str = "unmask=ALL";
-
 /// The capabilities `podman run` grants by default (containers.conf `default_capabilities`).
 pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_CHOWN",

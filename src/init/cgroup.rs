@@ -17,6 +17,31 @@ pub fn setup(setup: &CgroupSetup) -> Result<(), String> {
     }
 }
 
+/// Bind /proc/sys/net onto itself and make that mount writable: network
+/// sysctls are the sandbox's own network namespace's.
+pub fn net_sysctls_writable() -> Result<(), String> {
+    const NET: &str = "/proc/sys/net";
+    mount(
+        Some(NET),
+        NET,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| format!("could not bind {NET}: {e}"))?;
+    remount_rw_bind(NET)
+}
+
+fn remount_rw_bind(target: &str) -> Result<(), String> {
+    let flags = MsFlags::MS_REMOUNT
+        | MsFlags::MS_BIND
+        | MsFlags::MS_NOSUID
+        | MsFlags::MS_NODEV
+        | MsFlags::MS_NOEXEC;
+    mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
+        .map_err(|e| format!("could not make {target} writable: {e}"))
+}
+
 fn remount_rw(target: &str) -> Result<(), String> {
     let flags = MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     mount(None::<&str>, target, None::<&str>, flags, None::<&str>)

@@ -63,6 +63,12 @@ pub fn run(spec: &InnerSpec) -> i32 {
             MsFlags::MS_REC | MsFlags::MS_SHARED,
             None::<&str>,
         );
+        if spec.net_sysctls
+            && let Err(reason) = cgroup::net_sysctls_writable()
+        {
+            eprintln!("dindbox: the inner {} did not start: {reason}", engine.kind);
+            return exit::INNER_ENGINE;
+        }
         if let Err(reason) = cgroup::setup(&spec.cgroup) {
             eprintln!(
                 "dindbox: the inner {} did not start: cgroup set-up failed: {reason}",

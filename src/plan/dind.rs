@@ -69,9 +69,10 @@ pub fn apply(
         ));
     }
     plan.inner.cgroup = cgroup.clone();
+    plan.inner.net_sysctls = true;
     plan.inner.engine = Some(InnerEngineSpec {
         kind: req.inner,
-        runtime: inner_runtime(&cgroup).to_string(),
+        runtime: INNER_RUNTIME.to_string(),
         ulimits: ulimits(host),
         ready_timeout_ms: req.ready_timeout_ms,
         engine_firewall: req.engine_firewall,
@@ -224,10 +225,6 @@ fn least_privilege(
             "the default AppArmor profile denies mount, which the inner engine needs",
         ));
     }
-    plan.run.push(Arg::new(
-        ["--security-opt", engine.kind.unmask_option()],
-        "the inner engine writes /proc/sys (ip_forward) and its runtime needs the masked /proc and /sys paths",
-    ));
     if engine.kind == EngineKind::Podman
         && req.inner == EngineKind::Docker
         && matches!(host.cgroup.layout, CgroupLayout::V1 | CgroupLayout::Hybrid)
@@ -269,13 +266,9 @@ fn cgroup_setup(plan: &mut Plan, host: &HostFacts) -> CgroupSetup {
     }
 }
 
-/// The runtime of the inner engine: runc on the v1 tree the init mounts, crun on v2.
-fn inner_runtime(cgroup: &CgroupSetup) -> &'static str {
-    match cgroup {
-        CgroupSetup::NestV2 => "crun",
-        _ => "runc",
-    }
-}
+/// The runtime of the inner engine: runc, on the v1 tree the init mounts and on
+/// v2 alike; crun needs /proc/sys writable, which the sandbox does not give.
+const INNER_RUNTIME: &str = "runc";
 
 fn storage(plan: &mut Plan, req: &Request) {
     let path = storage_path(req.inner);

@@ -54,6 +54,11 @@ pub struct InnerEngineSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InnerSpec {
     pub cgroup: CgroupSetup,
+    /// Make /proc/sys/net writable: network settings of the sandbox's own
+    /// network namespace, which inner engines set for their bridges. The rest
+    /// of /proc/sys, which reaches the host's kernel, stays read-only.
+    #[serde(default)]
+    pub net_sysctls: bool,
     pub engine: Option<InnerEngineSpec>,
     /// The command to run once everything is up; empty means an interactive shell.
     pub command: Vec<String>,
@@ -82,6 +87,7 @@ mod tests {
             cgroup: CgroupSetup::MountV1 {
                 controllers: vec!["cpu".into(), "name=systemd".into()],
             },
+            net_sysctls: true,
             engine: Some(InnerEngineSpec {
                 kind: EngineKind::Docker,
                 runtime: "runc".into(),

@@ -364,6 +364,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         image: req.image.clone(),
         inner: InnerSpec {
             cgroup: CgroupSetup::Leave,
+            net_sysctls: false,
             engine: None,
             command,
             graceful_stop: !req.rm,

@@ -96,6 +96,9 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
             "cgroups: remount /sys/fs/cgroup read-write, move every process into init/, enable every controller for nested containers".into(),
         ),
     }
+    if plan.inner.net_sysctls {
+        steps.push("sysctls: make /proc/sys/net writable (the sandbox's own network namespace); the rest of /proc/sys stays read-only".into());
+    }
     if let Some(engine) = &plan.inner.engine {
         let limits = engine
             .ulimits
