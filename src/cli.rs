@@ -44,9 +44,9 @@ pub struct RunArgs {
     /// Host engine: docker or podman (default: the one that answers, Podman first).
     #[arg(long = "engine", env = "DINDBOX_ENGINE")]
     pub engine: Option<String>,
-    /// Engine inside a dind sandbox: podman or docker.
-    #[arg(long = "inner", default_value = "podman")]
-    pub inner: String,
+    /// Engine inside a dind sandbox: podman (the default) or docker.
+    #[arg(long = "inner")]
+    pub inner: Option<String>,
     /// Sandbox image (default: the one `dindbox image build` makes).
     #[arg(long = "image", env = "DINDBOX_IMAGE")]
     pub image: Option<String>,
@@ -63,9 +63,9 @@ pub struct RunArgs {
     /// firewalled from one another, as on a host; a slower start).
     #[arg(long = "inner-iptables")]
     pub inner_iptables: bool,
-    /// Seconds the inner engine may take to answer.
-    #[arg(long = "inner-timeout", default_value_t = 60)]
-    pub inner_timeout: u64,
+    /// Seconds the inner engine may take to answer (default 60).
+    #[arg(long = "inner-timeout")]
+    pub inner_timeout: Option<u64>,
     /// Print the plan and start nothing (as `dindbox plan`).
     #[arg(long = "dry-run")]
     pub dry_run: bool,

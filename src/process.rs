@@ -1,4 +1,6 @@
-//! One runner for every subprocess dindbox starts.
+//! One runner for the subprocesses dindbox runs to completion (engine CLIs,
+//! build tools). Long-lived children (the inner engine, the sandbox's command,
+//! Podman's API service) are spawned where they are supervised.
 //!
 //! A failed command becomes an [`Error`] that carries the command line
 //! (shell-quoted), its exit status and the tail of its stderr.

@@ -606,7 +606,7 @@ fn assert_bad_input(run: &Run, code: i32, message: &str, hint: &str) {
 fn bad_input_gets_one_clear_message_and_leaves_nothing() {
     let _guard = shared();
     let name = unique("bad");
-    let cases: [(&[&str], &str, &str); 5] = [
+    let cases: [(&[&str], &str, &str); 7] = [
         (&["-m", "dnd"], "unknown mode `dnd`", "did you mean `dind`?"),
         (
             &["-m", "dind", "--inner", "dokcer"],
@@ -626,7 +626,17 @@ fn bad_input_gets_one_clear_message_and_leaves_nothing() {
         (
             &["--inner-timeout", "0", "-m", "dind"],
             "--inner-timeout must be at least 1 second",
-            "--inner-timeout",
+            "e.g. `--inner-timeout 60`",
+        ),
+        (
+            &["-m", "common", "--inner", "docker"],
+            "--inner only applies to dind sandboxes",
+            "use `-m dind`",
+        ),
+        (
+            &["--json"],
+            "`run` prints one only with --dry-run",
+            "add --dry-run",
         ),
     ];
     for (args, message, hint) in cases {
@@ -736,7 +746,6 @@ fn plan_prints_the_exact_command_and_starts_nothing() {
         "--cap-add SYS_ADMIN",
         "--cgroupns private",
         "seccomp=unconfined",
-        "--ulimit nofile=",
     ] {
         assert!(run.stdout.contains(flag), "{flag} missing:\n{}", run.stdout);
     }

@@ -8,17 +8,18 @@ use crate::error::{Error, Result, exit};
 use crate::plan::{Plan, labels};
 use crate::process::{Cmd, exit_code};
 
-/// What is to be removed if the run fails before the command ran.
-struct Leftovers<'a> {
+/// What this run created, removed again when the sandbox fails to start.
+struct Created<'a> {
     engine: &'a Engine,
-    plan: &'a Plan,
+    container: &'a str,
+    volumes: Vec<String>,
 }
 
-impl Leftovers<'_> {
+impl Created<'_> {
     fn remove(&self) {
         // Best effort: an error here must not hide the one being reported.
-        let _ = self.engine.remove_container(&self.plan.name);
-        for volume in &self.plan.volumes {
+        let _ = self.engine.remove_container(self.container);
+        for volume in &self.volumes {
             let _ = self.engine.remove_volume(volume);
         }
     }
@@ -50,7 +51,9 @@ pub fn check_name_free(engine: &Engine, name: &str) -> Result<()> {
     Ok(())
 }
 
-fn create_volumes(engine: &Engine, plan: &Plan) -> Result<()> {
+/// Create the plan's volumes; a volume of that name that exists already is
+/// someone's data, and is refused, never reused or removed.
+fn create_volumes(engine: &Engine, plan: &Plan, created: &mut Created) -> Result<()> {
     for volume in &plan.volumes {
         if engine.volume_exists(volume)? {
             return Err(Error::usage(format!(
@@ -70,6 +73,7 @@ fn create_volumes(engine: &Engine, plan: &Plan) -> Result<()> {
             .args(["--label", &format!("{}=true", labels::MANAGED)])
             .arg(volume.clone())
             .run()?;
+        created.volumes.push(volume.clone());
     }
     Ok(())
 }
@@ -103,21 +107,26 @@ pub fn run(plan: &Plan, named: bool) -> Result<i32> {
     if named {
         check_name_free(&engine, &plan.name)?;
     }
-    let keep_on_failure = named && !plan.rm;
-    let leftovers = Leftovers {
+    let signals = signals::Signals::install();
+    let mut created = Created {
         engine: &engine,
-        plan,
+        container: &plan.name,
+        volumes: Vec::new(),
     };
     let _service = plan.service.as_ref().map(service::start).transpose()?;
-    if let Err(e) = create_volumes(&engine, plan) {
-        leftovers.remove();
+    if let Err(e) = create_volumes(&engine, plan, &mut created) {
+        created.remove();
         return Err(e);
+    }
+    if signals.terminated() {
+        created.remove();
+        return Ok(128 + libc::SIGTERM);
     }
     let argv = plan.argv();
     let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
     crate::trace::mark("starting the sandbox");
     let status = cmd.spawn_attached().and_then(|mut child| {
-        let _passing = signals::PassSignalsTo::child(child.id());
+        signals.pass_to(child.id());
         child
             .wait()
             .map_err(|e| Error::failure(format!("lost `{}`", cmd.display())).cause(e.to_string()))
@@ -126,13 +135,12 @@ pub fn run(plan: &Plan, named: bool) -> Result<i32> {
     let code = match status {
         Ok(status) => exit_code(&status),
         Err(e) => {
-            leftovers.remove();
+            created.remove();
             return Err(e);
         }
     };
-    // The engine could not start the container at all: it may still exist, "created".
-    if ENGINE_FAILED.contains(&code) && state(&engine, &plan.name).as_deref() == Some("created") {
-        leftovers.remove();
+    if ENGINE_FAILED.contains(&code) && never_started(&engine, plan) {
+        created.remove();
         return Err(
             Error::failure(format!("{} could not start the sandbox", plan.engine))
                 .cause(format!("`{}` exited with {code}", cmd.display()))
@@ -141,13 +149,21 @@ pub fn run(plan: &Plan, named: bool) -> Result<i32> {
                 ),
         );
     }
-    if code == exit::INNER_ENGINE && !keep_on_failure {
-        leftovers.remove();
-    } else if plan.rm {
-        // The engine removes a --rm container itself; make sure of its named volumes.
-        for volume in &plan.volumes {
-            let _ = engine.remove_volume(volume);
-        }
+    let inner_failed = code == exit::INNER_ENGINE && plan.inner.engine.is_some();
+    let kept_on_purpose = named && !plan.rm;
+    if inner_failed && !kept_on_purpose {
+        created.remove();
     }
     Ok(code)
+}
+
+/// After an engine-level exit status: whether the container never ran. It is
+/// left "created", or, for a kept sandbox, it does not exist at all. (A
+/// throw-away one that ran is gone too, and its status is the command's.)
+fn never_started(engine: &Engine, plan: &Plan) -> bool {
+    match state(engine, &plan.name).as_deref() {
+        Some("created") => true,
+        None => !plan.rm,
+        Some(_) => false,
+    }
 }

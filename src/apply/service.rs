@@ -1,6 +1,7 @@
 //! A host process that lives as long as the sandbox: Podman's API service,
 //! when sock mode needs a socket and none answers.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -38,7 +39,10 @@ pub fn start(service: &HostService) -> Result<Running> {
     }
     let log = temp("service-log")?;
     let mut cmd = Command::new(&service.argv[0]);
-    cmd.args(&service.argv[1..]).stdin(Stdio::null());
+    // Its own process group: a Ctrl-C at the terminal is the sandbox's, not the service's.
+    cmd.args(&service.argv[1..])
+        .stdin(Stdio::null())
+        .process_group(0);
     let config = match &service.config {
         Some(conf) => {
             let file = temp("containers-conf")?;

@@ -345,6 +345,11 @@ fn engine_remarks(engines: &[EngineFacts]) -> Vec<String> {
                 e.kind,
                 start_hint(e.kind)
             ));
+        } else if e.live_socket().is_none() && e.kind == EngineKind::Podman {
+            notes.push(format!(
+                "podman answers but no API socket of it does: sock mode serves one for each sandbox; for a lasting one, {}",
+                socket_hint(e)
+            ));
         } else if e.live_socket().is_none() {
             notes.push(format!(
                 "{} answers but no API socket of it does: sock mode needs one; {}",

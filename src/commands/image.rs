@@ -34,13 +34,19 @@ fn answering_engines(only: Option<EngineKind>) -> Result<Vec<Engine>> {
         engines.push(engine);
     }
     if engines.is_empty() {
-        let req_engine = only.unwrap_or(EngineKind::Podman);
-        return Err(Error::failure(match only {
-            Some(kind) => format!("{kind} does not answer on this host"),
-            None => "no container engine answers on this host".to_string(),
-        })
-        .hint(plan::install_hint(req_engine))
-        .hint(plan::start_hint(EngineKind::Docker)));
+        let err = match only {
+            Some(kind) if host.engine(kind).is_none() => {
+                Error::failure(format!("{kind} is not installed on this host"))
+                    .hint(plan::install_hint(kind))
+            }
+            Some(kind) => Error::failure(format!("{kind} does not answer on this host"))
+                .hint(plan::start_hint(kind)),
+            None => Error::failure("no container engine answers on this host")
+                .hint(plan::install_hint(EngineKind::Podman))
+                .hint(plan::install_hint(EngineKind::Docker))
+                .hint(plan::start_hint(EngineKind::Docker)),
+        };
+        return Err(err);
     }
     Ok(engines)
 }

@@ -12,6 +12,12 @@ use crate::probe;
 use crate::trace;
 
 pub fn run(args: RunArgs) -> Result<i32> {
+    if args.json && !args.dry_run {
+        return Err(
+            Error::usage("--json prints a plan, and `run` prints one only with --dry-run")
+                .hint("add --dry-run, or use `dindbox plan --json`"),
+        );
+    }
     let (req, plan) = prepare(&args)?;
     if args.dry_run {
         return print(&plan, args.json);
@@ -44,10 +50,37 @@ fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
     Ok((req, plan))
 }
 
+/// Seconds the inner engine may take to answer, unless told otherwise.
+const DEFAULT_INNER_TIMEOUT: u64 = 60;
+
+/// Flags that mean nothing in this mode, or without another flag, are errors, not silence.
+fn check_flags_fit(args: &RunArgs, mode: Mode) -> Result<()> {
+    if mode != Mode::Dind {
+        let given: Vec<&str> = [
+            ("--inner", args.inner.is_some()),
+            ("--inner-timeout", args.inner_timeout.is_some()),
+            ("--inner-iptables", args.inner_iptables),
+        ]
+        .into_iter()
+        .filter_map(|(flag, set)| set.then_some(flag))
+        .collect();
+        if !given.is_empty() {
+            let verb = if given.len() == 1 { "applies" } else { "apply" };
+            return Err(Error::usage(format!(
+                "{} only {verb} to dind sandboxes",
+                given.join(", ")
+            ))
+            .hint(format!("use `-m dind`, or leave {} out", given.join(", "))));
+        }
+    }
+    Ok(())
+}
+
 /// Turn the command line into a request; every bad value is a usage error.
 pub fn request(args: &RunArgs) -> Result<Request> {
     let mode = Mode::parse(&args.mode)?;
-    let inner = plan::parse_engine("inner engine", &args.inner)?;
+    check_flags_fit(args, mode)?;
+    let inner = plan::parse_engine("inner engine", args.inner.as_deref().unwrap_or("podman"))?;
     let engine = args
         .engine
         .as_deref()
@@ -56,8 +89,10 @@ pub fn request(args: &RunArgs) -> Result<Request> {
     if let Some(name) = &args.name {
         plan::check_name(name)?;
     }
-    if args.inner_timeout == 0 {
-        return Err(Error::usage("--inner-timeout must be at least 1 second"));
+    let inner_timeout = args.inner_timeout.unwrap_or(DEFAULT_INNER_TIMEOUT);
+    if inner_timeout == 0 {
+        return Err(Error::usage("--inner-timeout must be at least 1 second")
+            .hint(format!("give the seconds the inner engine may take to answer, e.g. `--inner-timeout {DEFAULT_INNER_TIMEOUT}`")));
     }
     let workspace = std::env::current_dir()
         .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
@@ -85,7 +120,7 @@ pub fn request(args: &RunArgs) -> Result<Request> {
         privileged: args.privileged,
         init_binary,
         preload,
-        ready_timeout_ms: args.inner_timeout * 1000,
+        ready_timeout_ms: inner_timeout * 1000,
         engine_firewall: args.inner_iptables,
         trace: trace::enabled(),
         network: args.network.clone(),
@@ -107,7 +142,7 @@ fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
     })
 }
 
-/// `dindbox-MODE-YYYYMMDD-HHMMSS-XXXX`: readable, sortable, and unique even
+/// `dindbox-MODE-YYYYMMDD-HHMMSS-XXXXXX`: readable, sortable, and unique even
 /// for many runs in one second.
 pub fn default_name(mode: Mode) -> String {
     let now = std::time::SystemTime::now()

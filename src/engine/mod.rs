@@ -148,28 +148,23 @@ impl Engine {
             .success())
     }
 
-    pub fn remove_container(&self, name: &str) -> Result<()> {
-        let out = self.cmd().args(["rm", "-f", "-v", name]).output()?;
-        if out.success() || out.stderr.to_lowercase().contains("no such container") {
+    /// Run a removal; "no such …" counts as done.
+    fn remove(&self, args: &[&str]) -> Result<()> {
+        let cmd = self.cmd().args(args.iter().copied());
+        let out = cmd.output()?;
+        if out.success() || out.stderr.to_lowercase().contains("no such") {
             Ok(())
         } else {
-            Err(self
-                .cmd()
-                .args(["rm", "-f", "-v", name])
-                .failed(&out.status, &out.stderr))
+            Err(cmd.failed(&out.status, &out.stderr))
         }
     }
 
+    pub fn remove_container(&self, name: &str) -> Result<()> {
+        self.remove(&["rm", "-f", "-v", name])
+    }
+
     pub fn remove_volume(&self, name: &str) -> Result<()> {
-        let out = self.cmd().args(["volume", "rm", "-f", name]).output()?;
-        if out.success() || out.stderr.to_lowercase().contains("no such volume") {
-            Ok(())
-        } else {
-            Err(self
-                .cmd()
-                .args(["volume", "rm", "-f", name])
-                .failed(&out.status, &out.stderr))
-        }
+        self.remove(&["volume", "rm", "-f", name])
     }
 
     pub fn volume_exists(&self, name: &str) -> Result<bool> {

@@ -21,6 +21,21 @@ pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_SYS_CHROOT",
 ];
 
+/// The variable that gives Podman an extra containers.conf: from 4.4 on one
+/// that is read on top of the usual files; before, one that replaces them.
+pub fn config_env(server_version: Option<&str>) -> &'static str {
+    let mut parts = server_version
+        .unwrap_or("0")
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) >= (4, 4) {
+        "CONTAINERS_CONF_OVERRIDE"
+    } else {
+        "CONTAINERS_CONF"
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Info {
@@ -95,6 +110,14 @@ mod tests {
         assert_eq!(f.default_runtime.as_deref(), Some("crun"));
         assert_eq!(f.storage_driver.as_deref(), Some("overlay"));
         assert!(!f.rootless);
+    }
+
+    #[test]
+    fn extra_configuration_adds_on_top_where_podman_can() {
+        assert_eq!(config_env(Some("4.3.1")), "CONTAINERS_CONF");
+        assert_eq!(config_env(Some("4.4.0")), "CONTAINERS_CONF_OVERRIDE");
+        assert_eq!(config_env(Some("5.7.1")), "CONTAINERS_CONF_OVERRIDE");
+        assert_eq!(config_env(None), "CONTAINERS_CONF");
     }
 
     #[test]

@@ -145,11 +145,6 @@ mod tests {
         assert!(is_static_elf(&elf(1)), "PT_LOAD only");
         assert!(!is_static_elf(&elf(3)), "PT_INTERP means dynamic");
         assert!(!is_static_elf(b"#!/bin/sh\n"));
-        let sh = std::fs::read("/bin/sh").unwrap();
-        assert!(
-            !is_static_elf(&sh),
-            "/bin/sh is dynamically linked on Debian"
-        );
     }
 
     #[test]

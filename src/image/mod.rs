@@ -179,12 +179,4 @@ mod tests {
         assert!(changes.contains(&"LABEL io.dindbox.recipe=d1".to_string()));
         assert!(changes.contains(&"LABEL io.dindbox.engines=podman,docker".to_string()));
     }
-
-    #[test]
-    fn sandbox_tag_carries_the_version() {
-        assert_eq!(
-            sandbox_tag(),
-            format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
-        );
-    }
 }

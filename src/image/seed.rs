@@ -117,10 +117,17 @@ pub fn bake(engine: &Engine, base: &str, tag: &str, recipe: &str, canary: &Path)
         .prefix("dindbox-seed-")
         .tempdir()
         .map_err(|e| Error::failure("could not make a temporary directory").cause(e.to_string()))?;
-    let stores = [EngineKind::Docker, EngineKind::Podman]
-        .into_iter()
-        .map(|inner| pack_store(engine, base, inner, canary, work.path()))
-        .collect::<Result<Vec<_>>>()?;
+    let mut stores = Vec::new();
+    for inner in [EngineKind::Docker, EngineKind::Podman] {
+        match pack_store(engine, base, inner, canary, work.path()) {
+            Ok(store) => stores.push(store),
+            // Where this host cannot run dind, sandboxes load the canary at start instead.
+            Err(e) if e.code == crate::error::exit::REFUSED => {
+                eprintln!("    no {inner} store baked in: {}", e.message);
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let scratch = Scratch {
         engine,
         name: crate::commands::run::default_name(Mode::Common).replace("-common-", "-bake-"),

@@ -60,7 +60,7 @@ pub fn start(spec: &InnerEngineSpec) -> Result<Running, StartError> {
         EngineKind::Podman => configure_podman(spec)?,
     };
     crate::trace::mark("engine started");
-    preload(spec.kind)?;
+    preload(spec)?;
     crate::trace::mark("images preloaded");
     Ok(running)
 }
@@ -286,10 +286,47 @@ pub fn not_preloaded<'a>(tarballs: &'a [(String, u64)], marker: &str) -> Vec<&'a
         .collect()
 }
 
+/// Run an engine command inside the readiness deadline, its output going to `log`.
+fn within(kind: EngineKind, args: &[&str], log: &Path, limit: Duration) -> Result<(), StartError> {
+    let cmd = Cmd::new(kind.name()).args(args.iter().copied());
+    let out = cmd
+        .output_within(limit)
+        .map_err(|e| StartError::new(e.message, Some(log)))?;
+    let Some(out) = out else {
+        return Err(StartError::new(
+            format!(
+                "`{}` did not finish within {} ms",
+                cmd.display(),
+                limit.as_millis()
+            ),
+            Some(log),
+        ));
+    };
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        use std::io::Write;
+        let _ = write!(file, "{}{}", out.stdout, out.stderr);
+    }
+    if out.success() {
+        Ok(())
+    } else {
+        Err(StartError::new(
+            cmd.failed(&out.status, &out.stderr).message,
+            Some(log),
+        ))
+    }
+}
+
 /// Load the tarballs under the preload directory that the store lacks. For
 /// Podman, which has no daemon to wait for, a `load` or else a listing of its
-/// images is the readiness check: either opens its storage.
-fn preload(kind: EngineKind) -> Result<(), StartError> {
+/// images is the readiness check: either opens its storage. All of it within
+/// the readiness deadline.
+fn preload(spec: &InnerEngineSpec) -> Result<(), StartError> {
+    let kind = spec.kind;
+    let limit = Duration::from_millis(spec.ready_timeout_ms);
     let mut tarballs: Vec<(String, u64)> = std::fs::read_dir(PRELOAD_DIR)
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -302,19 +339,12 @@ fn preload(kind: EngineKind) -> Result<(), StartError> {
     let listed = std::fs::read_to_string(&marker).unwrap_or_default();
     let todo = not_preloaded(&tarballs, &listed);
     let log = log_path(&format!("{kind}.log"))?;
-    let fail = |e: crate::error::Error| StartError::new(e.message, Some(&log));
     if todo.is_empty() && kind == EngineKind::Podman {
-        return Cmd::new("podman")
-            .args(["images", "--quiet"])
-            .run_logged(&log)
-            .map_err(fail);
+        return within(kind, &["images", "--quiet"], &log, limit);
     }
     for (name, size) in todo {
-        let path = Path::new(PRELOAD_DIR).join(name);
-        Cmd::new(kind.name())
-            .args(["load", "-q", "-i", &path.display().to_string()])
-            .run_logged(&log)
-            .map_err(fail)?;
+        let path = Path::new(PRELOAD_DIR).join(name).display().to_string();
+        within(kind, &["load", "-q", "-i", &path], &log, limit)?;
         // A store that cannot take the note just loads the image again next time.
         let mut text = std::fs::read_to_string(&marker).unwrap_or_default();
         text.push_str(&format!("{name} {size}\n"));

@@ -35,8 +35,9 @@ const HANDLED: [Signal; 10] = [
     Signal::SIGTTOU,
 ];
 
-/// How long a kept sandbox's dockerd gets to shut down cleanly.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long a kept sandbox's dockerd gets to shut down cleanly: within the
+/// 10 s that `docker stop` and `podman stop` wait before they kill.
+const STOP_GRACE: Duration = Duration::from_secs(7);
 
 pub fn run(spec: &InnerSpec) -> i32 {
     let mut mask = SigSet::empty();

@@ -51,9 +51,7 @@ pub fn apply(
         ],
         "which engine runs inside",
     ));
-    if req.privileged {
-        privileged(plan, host, engine);
-    } else {
+    if !req.privileged {
         least_privilege(plan, req, host, engine)?;
     }
     let cgroup = cgroup_setup(plan, host);
@@ -126,63 +124,6 @@ fn refuse_unsupported(
     Ok(())
 }
 
-/// `--privileged` as the user asked; on Docker spelled out from the bounding set.
-fn privileged(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
-    if engine.kind == EngineKind::Podman {
-        plan.run.push(Arg::new(
-            ["--privileged"],
-            "asked for with --privileged (Podman clamps it to the host's bounding set)",
-        ));
-        return;
-    }
-    if host.caps.missing.is_empty() {
-        plan.run
-            .push(Arg::new(["--privileged"], "asked for with --privileged"));
-        return;
-    }
-    let version = engine.server_version.as_deref();
-    let (known, unknown): (Vec<&String>, Vec<&String>) = host
-        .caps
-        .bounding
-        .iter()
-        .partition(|cap| crate::engine::docker::knows_cap(version, cap));
-    let mut args = Vec::new();
-    for cap in &known {
-        args.push("--cap-add".to_string());
-        args.push(short_cap(cap).to_string());
-    }
-    let mut why = format!(
-        "asked for with --privileged; Docker would ask for every capability and fail (`unable to apply caps`), since this host's bounding set lacks {}: each capability it has is listed instead",
-        host.caps.missing.join(", ")
-    );
-    if !unknown.is_empty() {
-        let names: Vec<&str> = unknown.iter().map(|c| c.as_str()).collect();
-        why.push_str(&format!(
-            " (but {}, which this Docker does not know by name)",
-            names.join(", ")
-        ));
-    }
-    plan.run.push(Arg::new(args, why));
-    plan.run.push(Arg::new(
-        [
-            "--security-opt",
-            "seccomp=unconfined",
-            "--security-opt",
-            "apparmor=unconfined",
-            "--security-opt",
-            "systempaths=unconfined",
-            "--device-cgroup-rule",
-            "a *:* rwm",
-        ],
-        "the rest of what --privileged means",
-    ));
-    plan.notes.push(format!(
-        "--privileged was spelled out as {} explicit capabilities: {} is not in this host's bounding set",
-        known.len(),
-        host.caps.missing.join(", ")
-    ));
-}
-
 fn least_privilege(
     plan: &mut Plan,
     req: &Request,
@@ -245,7 +186,7 @@ fn push_cap(plan: &mut Plan, host: &HostFacts, cap: &str, why: &str, missing: &m
     }
 }
 
-fn short_cap(cap: &str) -> &str {
+pub fn short_cap(cap: &str) -> &str {
     cap.strip_prefix("CAP_").unwrap_or(cap)
 }
 

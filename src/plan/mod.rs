@@ -5,6 +5,7 @@
 pub mod common;
 pub mod dind;
 pub mod inner;
+pub mod privileged;
 pub mod render;
 pub mod sock;
 
@@ -192,10 +193,14 @@ impl Plan {
 
 /// Make the plan, or refuse with the reasons and what would fix them.
 pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan> {
+    check_workspace(&req.workspace)?;
     let engine = choose_engine(req, host)?;
     check_image(req, image)?;
     let mut plan = base(req, host, engine);
     outer_runtime(&mut plan, host, engine)?;
+    if req.privileged {
+        privileged::apply(&mut plan, host, engine);
+    }
     match req.mode {
         Mode::Common => common::apply(&mut plan, req, host, engine)?,
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
@@ -449,6 +454,37 @@ fn hostname(name: &str) -> String {
         .take(63)
         .collect();
     h.trim_matches('-').to_string()
+}
+
+/// Directories that, mounted over the image's own, would break the sandbox.
+const SYSTEM_DIRS: &[&str] = &[
+    "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin",
+    "/sys", "/usr", "/var", "/var/lib", "/var/run",
+];
+
+/// The workspace is mounted at its own path inside: it must not hide a
+/// system directory of the image, and engines' `-v` cannot take a `:`.
+pub fn check_workspace(path: &std::path::Path) -> Result<()> {
+    let text = path.display().to_string();
+    let under = |dir: &str| {
+        text == dir
+            || ["/proc/", "/sys/", "/dev/"]
+                .iter()
+                .any(|p| text.starts_with(p))
+    };
+    if SYSTEM_DIRS.iter().any(|d| under(d)) {
+        return Err(Error::usage(format!(
+            "the current directory {text} would be mounted over the sandbox's own {text}"
+        ))
+        .hint("run dindbox from a project directory (the workspace is the current directory)"));
+    }
+    if text.contains(':') {
+        return Err(Error::usage(format!(
+            "the current directory {text} has a `:`, which engines cannot mount"
+        ))
+        .hint("run dindbox from a directory whose path has no `:`"));
+    }
+    Ok(())
 }
 
 /// Check a user-given sandbox name the way engines do.

@@ -13,7 +13,8 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     let path = match engine.live_socket() {
         Some(socket) => socket.path.clone(),
         None if engine.kind == EngineKind::Podman => {
-            let service = podman_service(plan, req, host).ok_or_else(|| no_socket(engine))?;
+            let service =
+                podman_service(plan, req, host, engine).ok_or_else(|| no_socket(engine))?;
             let path = service.socket.clone();
             plan.service = Some(service);
             path
@@ -52,21 +53,33 @@ pub fn service_socket(host: &HostFacts, name: &str) -> Option<String> {
     } else {
         format!("{}/dindbox", host.env.xdg_runtime_dir.as_deref()?)
     };
-    Some(format!("{dir}/{name}.sock"))
+    // A unix socket's path fits in 108 bytes: long names are shortened to a digest.
+    let file = if dir.len() + name.len() + 7 > 100 {
+        use sha2::{Digest, Sha256};
+        hex::encode(&Sha256::digest(name.as_bytes())[..8])
+    } else {
+        name.to_string()
+    };
+    Some(format!("{dir}/{file}.sock"))
 }
 
 /// No Podman API socket answers: serve one for the sandbox's lifetime, with
 /// the settings this host needs for the containers it will start (the
 /// runtime, and limits within the host's), since the service reads only its
 /// configuration, not dindbox's flags.
-fn podman_service(plan: &Plan, req: &Request, host: &HostFacts) -> Option<HostService> {
+fn podman_service(
+    plan: &Plan,
+    req: &Request,
+    host: &HostFacts,
+    engine: &EngineFacts,
+) -> Option<HostService> {
     let socket = service_socket(host, &req.name)?;
     let mut argv = vec![plan.engine_binary.clone()];
     argv.extend(plan.global.iter().flat_map(|a| a.args.iter().cloned()));
     argv.extend(["system", "service", "--time=0"].map(String::from));
     argv.push(format!("unix://{socket}"));
     let config = ulimits(host).map(|u| ServiceConfig {
-        env: "CONTAINERS_CONF".to_string(),
+        env: crate::engine::podman::config_env(engine.server_version.as_deref()).to_string(),
         content: format!(
             "[containers]\ndefault_ulimits = [\"nofile={0}:{0}\", \"nproc={1}:{1}\"]\n",
             u.nofile, u.nproc

@@ -279,6 +279,19 @@ fn sock_on_podman_without_its_socket_serves_one_for_the_sandbox() {
 }
 
 #[test]
+fn long_sandbox_names_still_make_a_socket_path_that_fits() {
+    let host = this_machine();
+    let long = "a".repeat(128);
+    let path = sock::service_socket(&host, &long).unwrap();
+    assert!(path.len() < 108, "{path}");
+    assert_ne!(path, sock::service_socket(&host, &"b".repeat(128)).unwrap());
+    assert_eq!(
+        sock::service_socket(&host, "box").unwrap(),
+        "/run/dindbox/box.sock"
+    );
+}
+
+#[test]
 fn rootless_podman_without_a_runtime_dir_is_refused_with_the_fix() {
     let mut host = this_machine();
     host.uid = 1000;
@@ -427,6 +440,22 @@ fn terminal_gets_a_tty() {
         p.inner.command.is_empty(),
         "no command: the init starts a shell"
     );
+}
+
+#[test]
+fn workspaces_that_would_hide_the_image_or_break_mounts_are_refused() {
+    for dir in ["/", "/usr", "/etc", "/proc/1", "/srv/a:b"] {
+        let mut req = request(Mode::Common, None, EngineKind::Podman);
+        req.workspace = PathBuf::from(dir);
+        let e = refusal(&req, &this_machine(), &our_image());
+        assert_eq!(e.code, crate::error::exit::USAGE, "{dir}");
+        assert!(e.hints[0].contains("directory"), "{dir}: {e}");
+    }
+    for dir in ["/root", "/home/u/project", "/tmp/x", "/usr2", "/var/tmp/w"] {
+        let mut req = request(Mode::Common, None, EngineKind::Podman);
+        req.workspace = PathBuf::from(dir);
+        assert!(make(&req, &this_machine(), &our_image()).is_ok(), "{dir}");
+    }
 }
 
 #[test]
