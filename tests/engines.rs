@@ -734,6 +734,118 @@ fn a_name_in_use_is_refused_and_the_existing_container_kept() {
 }
 
 #[test]
+fn an_existing_storage_volume_is_refused_and_kept() {
+    let _guard = shared();
+    let name = unique("vol-taken");
+    let volume = format!("{name}-storage");
+    let _cleanup = Cleanup::new("docker").container(&name).volume(&volume);
+    engine("docker", &["volume", "create", &volume]).ok();
+    let run = dindbox(&[
+        "run",
+        "-m",
+        "dind",
+        "--engine",
+        "docker",
+        "--inner",
+        "docker",
+        "-n",
+        &name,
+        "-x",
+        "echo never",
+    ]);
+    assert_bad_input(
+        &run,
+        2,
+        &format!("a volume named `{volume}` already exists on docker"),
+        "volume rm",
+    );
+    assert!(
+        volumes("docker").contains(&volume),
+        "someone's volume was removed"
+    );
+    assert!(!container_exists("docker", &name));
+}
+
+#[test]
+fn an_engine_that_cannot_create_the_sandbox_leaves_nothing() {
+    let _guard = shared();
+    let name = unique("no-net");
+    let _cleanup = Cleanup::new("docker")
+        .container(&name)
+        .volume(&format!("{name}-storage"));
+    let run = dindbox(&[
+        "run",
+        "-m",
+        "dind",
+        "--engine",
+        "docker",
+        "--inner",
+        "docker",
+        "-n",
+        &name,
+        "--network",
+        "no-such-network",
+        "-x",
+        "echo never",
+    ]);
+    assert_eq!(run.code, 125, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: docker could not start the sandbox"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_left("docker", &name);
+}
+
+#[test]
+fn sigterm_reaches_the_command_and_the_throw_away_sandbox_goes() {
+    let _guard = shared();
+    for eng in ENGINES {
+        let name = unique("sigterm");
+        let _cleanup = Cleanup::new(eng).container(&name);
+        let mut child = Command::new(BIN)
+            .args([
+                "run",
+                "--rm",
+                "-m",
+                "dind",
+                "--engine",
+                eng,
+                "-n",
+                &name,
+                "-x",
+                "echo started; sleep 60",
+            ])
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert_eq!(line, "started\n", "{eng}");
+        let started = std::time::Instant::now();
+        // SAFETY: kill(2) on our own child, which has not been waited for.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(128 + 15),
+            "{eng}: the command was ended by SIGTERM"
+        );
+        assert!(
+            started.elapsed().as_secs() < 15,
+            "{eng}: SIGTERM took {:?}",
+            started.elapsed()
+        );
+        assert_nothing_left(eng, &name);
+    }
+}
+
+#[test]
 fn plan_prints_the_exact_command_and_starts_nothing() {
     let _guard = shared();
     let name = unique("plan");
