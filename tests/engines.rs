@@ -190,6 +190,35 @@ fn podman_host_runs_nested_docker() {
     nested_canary("podman", "docker");
 }
 
+#[test]
+fn images_build_inside_with_either_inner_engine() {
+    let _guard = shared();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {CANARY}\nRUN echo built-inside > /built.txt\nCMD [\"cat\", \"/built.txt\"]\n"
+        ),
+    )
+    .unwrap();
+    for (host, inner) in [("docker", "podman"), ("podman", "docker")] {
+        let cmd = format!("{inner} build -q -t app . >/dev/null && {inner} run --rm app");
+        let run = dindbox_in(
+            dir.path(),
+            &[
+                "run", "--rm", "-m", "dind", "--engine", host, "--inner", inner, "-x", &cmd,
+            ],
+            &[],
+        )
+        .ok();
+        assert_eq!(
+            run.stdout, "built-inside\n",
+            "{host}/{inner}: {}",
+            run.stderr
+        );
+    }
+}
+
 /// Inside a dind sandbox: a nested container reaches the sandbox's gateway
 /// (through NAT), finds another by name on a user network, and a port it
 /// publishes answers on the sandbox's localhost.
