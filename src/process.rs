@@ -158,35 +158,44 @@ impl Cmd {
     }
 
     /// Run with a deadline; None when it did not finish in time (it is killed).
+    /// The child stays ours until it is waited for here, so the kill can never
+    /// reach a reused pid; its pipes are drained on threads meanwhile.
     pub fn output_within(&self, limit: Duration) -> Result<Option<Output>> {
         let mut c = self.command();
         c.stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .stdin(Stdio::null());
-        let child = c.spawn().map_err(|e| self.spawn_error(e))?;
-        let pid = child.id();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(child.wait_with_output());
-        });
-        match rx.recv_timeout(limit) {
-            Ok(res) => {
-                let out = res.map_err(|e| self.spawn_error(e))?;
-                Ok(Some(Output {
-                    status: out.status,
-                    stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-                }))
-            }
-            Err(_) => {
-                // SAFETY: kill(2) on the pid of our own child, which is not reaped yet
-                // (the waiting thread still holds it).
-                unsafe {
-                    libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        let mut child = c.spawn().map_err(|e| self.spawn_error(e))?;
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut text = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut text);
                 }
-                Ok(None)
+                String::from_utf8_lossy(&text).into_owned()
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let deadline = std::time::Instant::now() + limit;
+        let mut pause = Duration::from_millis(1);
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| self.spawn_error(e))? {
+                break status;
             }
-        }
+            if std::time::Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Ok(None);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(10));
+        };
+        Ok(Some(Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        }))
     }
 
     /// Start with the terminal attached (stdin, stdout, stderr inherited).
