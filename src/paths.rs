@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::error::{Error, Result};
+
 /// `$XDG_CACHE_HOME/dindbox`, else `~/.cache/dindbox`.
 pub fn cache_dir() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")
@@ -10,4 +12,11 @@ pub fn cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from("/var/cache"));
     base.join("dindbox")
+}
+
+/// dindbox's own executable, which every sandbox gets as its init.
+pub fn own_executable() -> Result<PathBuf> {
+    std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map_err(|e| Error::failure("could not find dindbox's own executable").cause(e.to_string()))
 }

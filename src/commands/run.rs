@@ -96,11 +96,7 @@ pub fn request(args: &RunArgs) -> Result<Request> {
     }
     let workspace = std::env::current_dir()
         .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
-    let init_binary = std::env::current_exe()
-        .and_then(|p| p.canonicalize())
-        .map_err(|e| {
-            Error::failure("could not find dindbox's own executable").cause(e.to_string())
-        })?;
+    let init_binary = crate::paths::own_executable()?;
     let preload = if mode == Mode::Dind {
         image::canary::tarball().into_iter().collect()
     } else {

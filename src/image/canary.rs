@@ -97,10 +97,7 @@ pub fn build(engines: &[Engine], force: bool) -> Result<(PathBuf, String)> {
             .as_deref()
             == Some(&digest);
     for engine in engines {
-        let current = engine
-            .image_labels(TAG)?
-            .and_then(|l| l.get(labels::RECIPE).cloned());
-        if !force && current.as_deref() == Some(digest.as_str()) {
+        if !force && super::built_from(engine, TAG, &digest)? {
             eprintln!("    {TAG} is up to date in {}", engine.kind);
         } else {
             if rootfs.is_none() {

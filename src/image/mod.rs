@@ -72,6 +72,14 @@ pub fn base_tag() -> String {
     )
 }
 
+/// Whether `engine` has `tag`, built from the recipe of `digest` (its label).
+pub fn built_from(engine: &Engine, tag: &str, digest: &str) -> Result<bool> {
+    let current = engine
+        .image_labels(tag)?
+        .and_then(|l| l.get(labels::RECIPE).cloned());
+    Ok(current.as_deref() == Some(digest))
+}
+
 /// The engines of `engines` whose `tag` was not built from `digest`.
 fn stale<'a>(
     engines: &[&'a Engine],
@@ -81,10 +89,7 @@ fn stale<'a>(
 ) -> Result<Vec<&'a Engine>> {
     let mut stale = Vec::new();
     for engine in engines {
-        let current = engine
-            .image_labels(tag)?
-            .and_then(|l| l.get(labels::RECIPE).cloned());
-        if !force && current.as_deref() == Some(digest) {
+        if !force && built_from(engine, tag, digest)? {
             eprintln!("    {tag} is up to date in {}", engine.kind);
         } else {
             stale.push(*engine);

@@ -67,11 +67,7 @@ fn pack_store(
         rm: true,
         tty: false,
         privileged: false,
-        init_binary: std::env::current_exe()
-            .and_then(|p| p.canonicalize())
-            .map_err(|e| {
-                Error::failure("could not find dindbox's own executable").cause(e.to_string())
-            })?,
+        init_binary: crate::paths::own_executable()?,
         preload: vec![canary.to_path_buf()],
         ready_timeout_ms: 60_000,
         engine_firewall: false,

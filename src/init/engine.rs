@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::engine::EngineKind;
 use crate::engine::socket;
 use crate::plan::inner::{InnerEngineSpec, LOG_DIR, PRELOAD_DIR, Ulimits};
+use crate::probe::host::{default_route_iface, default_route_mtu};
 use crate::process::{Cmd, tail};
 
 /// How often readiness is polled.
@@ -109,27 +110,6 @@ fn select_iptables() -> String {
     backend.to_string()
 }
 
-/// The interface of the default route, from /proc/net/route's text.
-pub fn uplink(route: &str) -> Option<String> {
-    route
-        .lines()
-        .skip(1)
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.get(1) == Some(&"00000000"))?
-        .first()
-        .map(|s| s.to_string())
-}
-
-/// MTU of the sandbox's default route, so nested bridges do not exceed it.
-fn default_mtu() -> Option<u32> {
-    let iface = uplink(&std::fs::read_to_string("/proc/net/route").ok()?)?;
-    std::fs::read_to_string(format!("/sys/class/net/{iface}/mtu"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
-}
-
 pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
     let mut args = vec![
         format!("--host=unix://{DOCKER_SOCKET}"),
@@ -154,7 +134,7 @@ pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
 /// sandbox's address: the one rule dockerd would otherwise add among dozens.
 fn masquerade() -> Result<(), StartError> {
     let route = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
-    let Some(iface) = uplink(&route) else {
+    let Some(iface) = default_route_iface(&route) else {
         return Ok(()); // no default route: nothing to reach outside anyway
     };
     Cmd::new("iptables")
@@ -186,7 +166,10 @@ fn start_dockerd(spec: &InnerEngineSpec) -> Result<Running, StartError> {
         masquerade()?;
     }
     crate::trace::mark("iptables backend chosen");
-    let args = dockerd_args(spec, default_mtu());
+    let args = dockerd_args(
+        spec,
+        default_route_mtu(Path::new("/proc"), Path::new("/sys")),
+    );
     let file = std::fs::File::create(&log)
         .map_err(|e| StartError::new(format!("could not create {}: {e}", log.display()), None))?;
     let err = file
@@ -396,13 +379,6 @@ mod tests {
             dockerd_args(&s, None).last().map(String::as_str),
             Some("--iptables=false")
         );
-    }
-
-    #[test]
-    fn uplink_is_the_default_routes_interface() {
-        let route = "Iface\tDestination\tGateway\tFlags\nbr0\t0011AC0A\t00000000\t0001\neth0\t00000000\t010011AC\t0003\n";
-        assert_eq!(uplink(route).as_deref(), Some("eth0"));
-        assert_eq!(uplink("Iface\tDestination\n"), None);
     }
 
     #[test]

@@ -448,7 +448,8 @@ fn in_container(root: &Path, proc: &Path) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
-fn default_route_mtu(proc: &Path, sys: &Path) -> Option<u32> {
+/// MTU of the default route's interface; also what a sandbox's init reads of itself.
+pub fn default_route_mtu(proc: &Path, sys: &Path) -> Option<u32> {
     let iface = default_route_iface(&read(&proc.join("net/route"))?)?;
     read(&sys.join("class/net").join(iface).join("mtu"))?
         .trim()
@@ -457,7 +458,7 @@ fn default_route_mtu(proc: &Path, sys: &Path) -> Option<u32> {
 }
 
 /// The interface of the route whose destination is 0.0.0.0 in /proc/net/route.
-fn default_route_iface(route: &str) -> Option<String> {
+pub fn default_route_iface(route: &str) -> Option<String> {
     route.lines().skip(1).find_map(|line| {
         let mut cols = line.split_whitespace();
         let iface = cols.next()?;
