@@ -22,12 +22,127 @@ pub enum Command {
     Plan(RunArgs),
     /// What this host is and allows: engines, cgroups, capabilities, devices, security modules.
     Doctor(DoctorArgs),
+    /// Run a command (or a shell) in a running sandbox.
+    Exec(ExecArgs),
+    /// List dindbox's sandboxes (found by their label, on every engine).
+    #[command(visible_alias = "ps")]
+    Ls(LsArgs),
+    /// Start stopped sandboxes, and wait until their inner engine answers.
+    Start(SandboxesArgs),
+    /// Stop sandboxes (their inner engine shuts down cleanly first).
+    Stop(StopArgs),
+    /// Remove sandboxes, with their inner storage.
+    Rm(RmArgs),
+    /// Show a sandbox's output, or its inner engine's log.
+    Logs(LogsArgs),
+    /// Remove stopped sandboxes and storage left without a sandbox (dindbox's only).
+    Prune(PruneArgs),
     /// Build dindbox's images.
     #[command(subcommand)]
     Image(ImageCommand),
     /// The sandbox's init (PID 1 inside a sandbox); not for direct use.
     #[command(hide = true)]
     Init(InitArgs),
+    /// Inside a kept sandbox: wait until it is ready, then run the command; not for direct use.
+    #[command(hide = true)]
+    Enter(EnterArgs),
+}
+
+/// Which engine to look on, for commands that take sandbox names.
+#[derive(Debug, Args, Clone)]
+pub struct EngineArg {
+    /// Host engine: docker or podman (default: every engine that answers).
+    #[arg(long = "engine", env = "DINDBOX_ENGINE")]
+    pub engine: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The sandbox.
+    pub name: String,
+    /// The command and its arguments; without one, an interactive shell.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    #[command(flatten)]
+    pub engine: EngineArg,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub engine: EngineArg,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxesArgs {
+    /// The sandboxes.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+    #[command(flatten)]
+    pub engine: EngineArg,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    #[command(flatten)]
+    pub sandboxes: SandboxesArgs,
+    /// Seconds to wait for a clean stop before killing.
+    #[arg(short = 't', long = "time", default_value_t = 10)]
+    pub time: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    #[command(flatten)]
+    pub sandboxes: SandboxesArgs,
+    /// Keep the inner engine's storage volume (its images and containers).
+    #[arg(long)]
+    pub keep_storage: bool,
+    /// Remove running sandboxes without a clean stop.
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The sandbox.
+    pub name: String,
+    /// The inner engine's log instead of the sandbox's output.
+    #[arg(long)]
+    pub inner: bool,
+    /// Keep following the log.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Only the last N lines.
+    #[arg(long)]
+    pub tail: Option<u32>,
+    #[command(flatten)]
+    pub engine: EngineArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Say what would be removed, and remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Only what was created longer ago than this (e.g. 30m, 24h, 7d).
+    #[arg(long, value_name = "DURATION")]
+    pub until: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArg,
+}
+
+#[derive(Debug, Args)]
+pub struct EnterArgs {
+    /// How long to wait for the sandbox to be ready, in milliseconds.
+    #[arg(long)]
+    pub timeout_ms: u64,
+    /// The command; without one, a login shell.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -72,6 +187,9 @@ pub struct RunArgs {
     /// Print the plan as JSON (with --dry-run or `plan`).
     #[arg(long = "json")]
     pub json: bool,
+    /// Replace an existing sandbox of this name made with other settings.
+    #[arg(long = "recreate")]
+    pub recreate: bool,
 }
 
 #[derive(Debug, Args)]

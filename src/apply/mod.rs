@@ -1,5 +1,8 @@
 //! Carry out a plan on the host engine, and leave nothing behind when it fails.
 
+pub mod kept;
+pub mod lock;
+pub mod remove;
 pub mod service;
 pub mod signals;
 
@@ -9,14 +12,14 @@ use crate::plan::{Plan, labels};
 use crate::process::{Cmd, exit_code};
 
 /// What this run created, removed again when the sandbox fails to start.
-struct Created<'a> {
-    engine: &'a Engine,
-    container: &'a str,
-    volumes: Vec<String>,
+pub(crate) struct Created<'a> {
+    pub engine: &'a Engine,
+    pub container: &'a str,
+    pub volumes: Vec<String>,
 }
 
 impl Created<'_> {
-    fn remove(&self) {
+    pub fn remove(&self) {
         // Best effort: an error here must not hide the one being reported.
         let _ = self.engine.remove_container(self.container);
         for volume in &self.volumes {
@@ -37,23 +40,43 @@ pub fn engine_for(plan: &Plan) -> Engine {
 
 /// Refuse a name that an existing container already has.
 pub fn check_name_free(engine: &Engine, name: &str) -> Result<()> {
-    if engine.container_exists(name)? {
+    let Some(existing) = engine.inspect_container(name)? else {
+        return Ok(());
+    };
+    if existing.is_sandbox() {
         return Err(Error::usage(format!(
-            "a container named `{name}` already exists on {}",
+            "a sandbox named `{name}` already exists on {}, and --rm makes a new throw-away one",
             engine.kind
         ))
-        .hint("choose another name with `-n NAME`")
         .hint(format!(
-            "or remove the old one: `{} rm -f {name}`",
-            engine.kind
+            "leave out --rm to run in it, or remove it first: `dindbox rm {name}`"
         )));
     }
-    Ok(())
+    Err(Error::usage(format!(
+        "a container named `{name}` already exists on {}",
+        engine.kind
+    ))
+    .hint("choose another name with `-n NAME`")
+    .hint(format!(
+        "or remove the old one: `{} rm -f {name}`",
+        engine.kind
+    )))
+}
+
+/// Run the plan: a kept sandbox is created or attached to, and the command
+/// runs in it through `exec`; a throw-away one runs attached, its init
+/// running the command. `named`: the user chose the name.
+pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
+    if plan.exec.is_some() {
+        kept::run(plan, named, recreate)
+    } else {
+        run_once(plan, named)
+    }
 }
 
 /// Create the plan's volumes; a volume of that name that exists already is
 /// someone's data, and is refused, never reused or removed.
-fn create_volumes(engine: &Engine, plan: &Plan, created: &mut Created) -> Result<()> {
+pub(crate) fn create_volumes(engine: &Engine, plan: &Plan, created: &mut Created) -> Result<()> {
     for volume in &plan.volumes {
         if engine.volume_exists(volume)? {
             return Err(Error::usage(format!(
@@ -79,7 +102,7 @@ fn create_volumes(engine: &Engine, plan: &Plan, created: &mut Created) -> Result
 }
 
 /// The container's state ("created", "running", "exited"), None when it is gone.
-fn state(engine: &Engine, name: &str) -> Option<String> {
+pub(crate) fn state(engine: &Engine, name: &str) -> Option<String> {
     let out = engine
         .cmd()
         .args([
@@ -98,11 +121,10 @@ fn state(engine: &Engine, name: &str) -> Option<String> {
 /// container at all (as opposed to the container's own status).
 const ENGINE_FAILED: std::ops::RangeInclusive<i32> = 125..=127;
 
-/// Run the sandbox attached; the result is the command's exit status.
-/// `named`: the user chose the name. Such a name is checked first, and a named
-/// sandbox without --rm is kept even when its inner engine fails. A generated
-/// name is unique, and not checked (each engine call costs time).
-pub fn run(plan: &Plan, named: bool) -> Result<i32> {
+/// Run a throw-away sandbox attached; the result is the command's exit status.
+/// A name the user chose is checked first; a generated one is unique, and
+/// not checked (each engine call costs time).
+fn run_once(plan: &Plan, named: bool) -> Result<i32> {
     let engine = engine_for(plan);
     if named {
         check_name_free(&engine, &plan.name)?;
@@ -149,21 +171,15 @@ pub fn run(plan: &Plan, named: bool) -> Result<i32> {
                 ),
         );
     }
-    let inner_failed = code == exit::INNER_ENGINE && plan.inner.engine.is_some();
-    let kept_on_purpose = named && !plan.rm;
-    if inner_failed && !kept_on_purpose {
+    if code == exit::INNER_ENGINE && plan.inner.engine.is_some() {
         created.remove();
     }
     Ok(code)
 }
 
-/// After an engine-level exit status: whether the container never ran. It is
-/// left "created", or, for a kept sandbox, it does not exist at all. (A
-/// throw-away one that ran is gone too, and its status is the command's.)
+/// After an engine-level exit status: whether the container never ran (it is
+/// left "created"). A throw-away one that ran is gone, and its status is the
+/// command's.
 fn never_started(engine: &Engine, plan: &Plan) -> bool {
-    match state(engine, &plan.name).as_deref() {
-        Some("created") => true,
-        None => !plan.rm,
-        Some(_) => false,
-    }
+    state(engine, &plan.name).as_deref() == Some("created")
 }

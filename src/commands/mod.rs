@@ -4,6 +4,7 @@ pub mod doctor;
 pub mod image;
 pub mod init;
 pub mod run;
+pub mod sandboxes;
 
 use crate::cli::Command;
 use crate::error::Result;
@@ -16,5 +17,16 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Doctor(args) => doctor::run(args),
         Command::Image(cmd) => image::run(cmd),
         Command::Init(args) => init::run(args),
+        Command::Enter(args) => Ok(crate::init::enter::run(
+            std::time::Duration::from_millis(args.timeout_ms),
+            &args.command,
+        )),
+        Command::Exec(args) => sandboxes::exec::run(args),
+        Command::Ls(args) => sandboxes::ls::run(args),
+        Command::Start(args) => sandboxes::start::start(args),
+        Command::Stop(args) => sandboxes::start::stop(args),
+        Command::Rm(args) => sandboxes::rm::run(args),
+        Command::Logs(args) => sandboxes::logs::run(args),
+        Command::Prune(args) => sandboxes::prune::run(args),
     }
 }

@@ -22,7 +22,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.dry_run {
         return print(&plan, args.json);
     }
-    apply::run(&plan, req.named)
+    apply::run(&plan, req.named, args.recreate)
 }
 
 pub fn plan(args: RunArgs) -> Result<i32> {

@@ -4,6 +4,7 @@
 //! spells a flag, and how each reports itself in `info`. Everything here that
 //! runs a command goes through [`crate::process::Cmd`].
 
+pub mod container;
 pub mod docker;
 pub mod podman;
 pub mod socket;
@@ -138,14 +139,6 @@ impl Engine {
         let labels: Option<std::collections::BTreeMap<String, String>> =
             serde_json::from_str(out.stdout.trim()).unwrap_or(None);
         Ok(Some(labels.unwrap_or_default()))
-    }
-
-    pub fn container_exists(&self, name: &str) -> Result<bool> {
-        Ok(self
-            .cmd()
-            .args(["container", "inspect", name])
-            .output()?
-            .success())
     }
 
     /// Run a removal; "no such …" counts as done.

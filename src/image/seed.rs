@@ -80,7 +80,7 @@ fn pack_store(
         engines: Some(vec![EngineKind::Podman, EngineKind::Docker]),
     };
     let plan = plan::make(&req, &host, &image)?;
-    let code = apply::run(&plan, false)?;
+    let code = apply::run(&plan, false, false)?;
     if code != 0 || !out.is_file() {
         return Err(Error::failure(format!(
             "could not prepare the {inner} store for {base} in {} (exit status {code})",

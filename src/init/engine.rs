@@ -55,7 +55,34 @@ pub struct Running {
     pub daemon: Option<Child>,
 }
 
+/// Runtime state an engine keeps under /run, which a boot of a real machine
+/// empties. A kept sandbox's /run survives `stop` and `start`; what is left
+/// there from the last run (pid files, sockets, mount counts) would make the
+/// engine believe it is still running.
+const STALE_RUN_STATE: [&str; 7] = [
+    "/run/docker.pid",
+    "/run/docker",
+    "/run/containerd",
+    "/run/libpod",
+    "/run/containers",
+    "/run/runc",
+    "/run/crun",
+];
+
+/// The init is the first process of this boot: no engine can be running yet.
+fn clear_stale_run_state() {
+    for path in STALE_RUN_STATE {
+        let path = Path::new(path);
+        let _ = match path.symlink_metadata() {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+            Ok(_) => std::fs::remove_file(path),
+            Err(_) => Ok(()),
+        };
+    }
+}
+
 pub fn start(spec: &InnerEngineSpec) -> Result<Running, StartError> {
+    clear_stale_run_state();
     let running = match spec.kind {
         EngineKind::Docker => start_dockerd(spec)?,
         EngineKind::Podman => configure_podman(spec)?,
@@ -127,6 +154,9 @@ pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
     if !spec.engine_firewall {
         args.push("--iptables=false".to_string());
     }
+    // Nested containers get 5 s to stop, so that dockerd is down within the
+    // init's grace period when the sandbox is stopped.
+    args.push("--shutdown-timeout=5".to_string());
     args
 }
 
@@ -375,10 +405,7 @@ mod tests {
         let mut s = spec(EngineKind::Docker);
         assert!(!dockerd_args(&s, None).contains(&"--iptables=false".to_string()));
         s.engine_firewall = false;
-        assert_eq!(
-            dockerd_args(&s, None).last().map(String::as_str),
-            Some("--iptables=false")
-        );
+        assert!(dockerd_args(&s, None).contains(&"--iptables=false".to_string()));
     }
 
     #[test]
@@ -409,6 +436,7 @@ mod tests {
                 "--default-ulimit=nofile=20000:20000",
                 "--default-ulimit=nproc=9000:9000",
                 "--mtu=1400",
+                "--shutdown-timeout=5",
             ]
         );
     }

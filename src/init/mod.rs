@@ -6,6 +6,8 @@
 
 pub mod cgroup;
 pub mod engine;
+pub mod enter;
+pub mod state;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
@@ -54,41 +56,27 @@ pub fn run(spec: &InnerSpec) -> i32 {
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     }
     trace::mark("init started");
-    let mut daemon = None;
-    if let Some(engine) = &spec.engine {
-        // Mount propagation for nested containers' volumes (as moby's hack/dind).
-        let _ = mount(
-            None::<&str>,
-            "/",
-            None::<&str>,
-            MsFlags::MS_REC | MsFlags::MS_SHARED,
-            None::<&str>,
-        );
-        if spec.net_sysctls
-            && let Err(reason) = cgroup::net_sysctls_writable()
-        {
-            eprintln!("dindbox: the inner {} did not start: {reason}", engine.kind);
+    state::clear();
+    let daemon = match set_up(spec) {
+        Ok(daemon) => daemon,
+        Err(report) => {
+            eprintln!("{report}");
+            let _ = state::write(false, Some(report));
             return exit::INNER_ENGINE;
         }
-        if let Err(reason) = cgroup::setup(&spec.cgroup) {
-            eprintln!(
-                "dindbox: the inner {} did not start: cgroup set-up failed: {reason}",
-                engine.kind
-            );
-            return exit::INNER_ENGINE;
-        }
-        trace::mark("cgroups set up");
-        match engine::start(engine) {
-            Ok(running) => daemon = running.daemon,
-            Err(e) => {
-                eprintln!("{}", e.report(engine.kind));
-                return exit::INNER_ENGINE;
-            }
-        }
+    };
+    if let Err(e) = state::write(true, None) {
+        eprintln!("dindbox: could not write {}: {e}", state::STATE_FILE);
     }
-    trace::mark("running the command");
-    let code = run_command(&spec.command, &mask);
-    trace::mark("the command exited");
+    let code = if spec.serve {
+        trace::mark("serving");
+        serve(&mask)
+    } else {
+        trace::mark("running the command");
+        let code = run_command(&spec.command, &mask);
+        trace::mark("the command exited");
+        code
+    };
     if spec.graceful_stop
         && let Some(child) = daemon
     {
@@ -97,7 +85,51 @@ pub fn run(spec: &InnerSpec) -> i32 {
     code
 }
 
-fn shell() -> Vec<String> {
+/// Cgroups and the inner engine; on failure, the report to show.
+fn set_up(spec: &InnerSpec) -> Result<Option<Child>, String> {
+    let Some(engine) = &spec.engine else {
+        return Ok(None);
+    };
+    // Mount propagation for nested containers' volumes (as moby's hack/dind).
+    let _ = mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_SHARED,
+        None::<&str>,
+    );
+    let failed =
+        |reason: String| format!("dindbox: the inner {} did not start: {reason}", engine.kind);
+    if spec.net_sysctls {
+        cgroup::net_sysctls_writable().map_err(failed)?;
+    }
+    cgroup::setup(&spec.cgroup)
+        .map_err(|reason| failed(format!("cgroup set-up failed: {reason}")))?;
+    trace::mark("cgroups set up");
+    match engine::start(engine) {
+        Ok(running) => Ok(running.daemon),
+        Err(e) => Err(e.report(engine.kind)),
+    }
+}
+
+/// A kept sandbox's init after set-up: reap orphans until asked to stop.
+fn serve(mask: &SigSet) -> i32 {
+    loop {
+        match mask.wait() {
+            Ok(Signal::SIGCHLD) => {
+                let _ = reap(Pid::from_raw(0));
+            }
+            Ok(Signal::SIGTERM | Signal::SIGINT | Signal::SIGQUIT) => return 0,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("dindbox: waiting for signals failed: {e}");
+                return exit::FAILURE;
+            }
+        }
+    }
+}
+
+pub(crate) fn shell() -> Vec<String> {
     if std::path::Path::new("/bin/bash").exists() {
         vec!["/bin/bash".into(), "-l".into()]
     } else {

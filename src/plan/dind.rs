@@ -44,13 +44,6 @@ pub fn apply(
     image: &ImageFacts,
 ) -> Result<()> {
     refuse_unsupported(req, host, engine, image)?;
-    plan.run.push(Arg::new(
-        [
-            "--label".to_string(),
-            format!("{}={}", labels::INNER, req.inner),
-        ],
-        "which engine runs inside",
-    ));
     if !req.privileged {
         least_privilege(plan, req, host, engine)?;
     }

@@ -65,6 +65,10 @@ pub struct InnerSpec {
     /// Stop the inner engine cleanly when the command ends (kept sandboxes);
     /// a throw-away sandbox skips that, since its storage is dropped anyway.
     pub graceful_stop: bool,
+    /// A kept sandbox: run no command, report readiness and serve until the
+    /// sandbox is stopped; commands come through `exec` of the `enter` role.
+    #[serde(default)]
+    pub serve: bool,
 }
 
 impl InnerSpec {
@@ -100,6 +104,7 @@ mod tests {
             }),
             command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
             graceful_stop: false,
+            serve: false,
         };
         assert_eq!(InnerSpec::from_json(&spec.to_json()).unwrap(), spec);
     }

@@ -2,8 +2,10 @@
 //! set-up, and the reason for every flag; or a refusal that says what would
 //! make it work. Pure: nothing here touches the host.
 
+pub mod attach;
 pub mod common;
 pub mod dind;
+pub mod identity;
 pub mod inner;
 pub mod privileged;
 pub mod render;
@@ -28,6 +30,15 @@ pub mod labels {
     pub const ENGINES: &str = "io.dindbox.engines";
     /// On images: digest of the recipe the image was built from.
     pub const RECIPE: &str = "io.dindbox.recipe";
+    /// On sandboxes: what they were made from (compared when `run` attaches).
+    pub const IMAGE: &str = "io.dindbox.image";
+    pub const MOUNTS: &str = "io.dindbox.mounts";
+    pub const PORTS: &str = "io.dindbox.ports";
+    pub const ENV: &str = "io.dindbox.env";
+    /// On sandboxes: the workspace, where commands run.
+    pub const WORKDIR: &str = "io.dindbox.workdir";
+    /// On sandboxes: how long `enter` waits for the inner engine, in ms.
+    pub const TIMEOUT: &str = "io.dindbox.timeout-ms";
 }
 
 /// The limit engines ask for by default, above many hosts' hard limits.
@@ -154,6 +165,11 @@ pub struct Plan {
     pub rm: bool,
     /// A host process that lives as long as the sandbox (Podman's API service).
     pub service: Option<HostService>,
+    /// Labels that say what the sandbox was made from (see `identity`).
+    pub identity: std::collections::BTreeMap<String, String>,
+    /// A kept sandbox: the arguments of `ENGINE exec` that run the command in
+    /// it; None for a throw-away sandbox, whose init runs the command itself.
+    pub exec: Option<Vec<String>>,
 }
 
 /// A process dindbox starts on the host before the sandbox and stops after it.
@@ -185,6 +201,15 @@ impl Plan {
         argv
     }
 
+    /// The whole `ENGINE exec` command line of a kept sandbox.
+    pub fn exec_argv(&self) -> Option<Vec<String>> {
+        let exec = self.exec.as_ref()?;
+        let mut argv = vec![self.engine_binary.clone()];
+        argv.extend(self.global.iter().flat_map(|a| a.args.iter().cloned()));
+        argv.extend(exec.iter().cloned());
+        Some(argv)
+    }
+
     /// The arguments after the image: the init role and its spec.
     pub fn init_args(&self) -> Vec<String> {
         vec!["init".into(), "--spec".into(), self.inner.to_json()]
@@ -206,7 +231,28 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    label_identity(&mut plan, req);
     Ok(plan)
+}
+
+/// Put what defines the sandbox on it as labels, last, once every flag is known.
+fn label_identity(plan: &mut Plan, req: &Request) {
+    let inner = plan.inner.engine.as_ref().map(|e| e.kind.name());
+    plan.identity = identity::labels(req.mode.name(), inner, &req.image, &plan.run, &[]);
+    let mut args = Vec::new();
+    for (key, value) in plan.identity.iter().filter(|(_, v)| !v.is_empty()) {
+        args.extend(["--label".to_string(), format!("{key}={value}")]);
+    }
+    args.extend([
+        "--label".to_string(),
+        format!("{}={}", labels::WORKDIR, req.workspace.display()),
+        "--label".to_string(),
+        format!("{}={}", labels::TIMEOUT, req.ready_timeout_ms),
+    ]);
+    plan.run.push(Arg::new(
+        args,
+        "what the sandbox was made from: `run` compares it when it finds a sandbox of this name, `exec` finds the workspace and timeout there",
+    ));
 }
 
 /// The host engine: the one asked for, or the one that answers (Podman first).
@@ -292,7 +338,12 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
             "throw-away sandbox: removed with its storage when the command ends",
         ));
     }
-    run.push(if req.tty {
+    run.push(if !req.rm {
+        Arg::new(
+            ["-d"],
+            "kept sandbox: it runs in the background, and commands run in it through `exec` (this one and later ones)",
+        )
+    } else if req.tty {
         Arg::new(["-i", "-t"], "stdin and stdout are a terminal")
     } else {
         Arg::new(["-i"], "pass stdin through; no terminal")
@@ -301,8 +352,6 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         [
             "--label".to_string(),
             format!("{}=true", labels::MANAGED),
-            "--label".to_string(),
-            format!("{}={}", labels::MODE, req.mode.name()),
             "--label".to_string(),
             format!("{}={}", labels::SANDBOX, req.name),
         ],
@@ -359,6 +408,8 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         Some(c) => vec!["/bin/sh".to_string(), "-c".to_string(), c.clone()],
         None => Vec::new(),
     };
+    let exec = (!req.rm)
+        .then(|| attach::exec_args(&req.name, &ws, req.tty, req.ready_timeout_ms, &command));
     Plan {
         mode: req.mode,
         engine: engine.kind,
@@ -371,13 +422,16 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
             cgroup: CgroupSetup::Leave,
             net_sysctls: false,
             engine: None,
-            command,
+            command: if req.rm { command } else { Vec::new() },
             graceful_stop: !req.rm,
+            serve: !req.rm,
         },
         volumes: Vec::new(),
         notes: Vec::new(),
         rm: req.rm,
         service: None,
+        identity: Default::default(),
+        exec,
     }
 }
 

@@ -65,17 +65,19 @@ fn docker_host_dind_podman_is_spelled_out_exactly() {
     assert_eq!(
         line(&p),
         "/usr/local/bin/docker run --name box --rm -i \
-         --label io.dindbox.managed=true --label io.dindbox.mode=dind --label io.dindbox.sandbox=box \
+         --label io.dindbox.managed=true --label io.dindbox.sandbox=box \
          --hostname box \
          -v /usr/local/bin/dindbox:/usr/local/libexec/dindbox/dindbox:ro --entrypoint /usr/local/libexec/dindbox/dindbox \
          -v /home/u/project:/home/u/project -w /home/u/project \
          --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
-         --label io.dindbox.inner=podman \
          --cap-add SYS_ADMIN --cap-add NET_ADMIN \
          --security-opt seccomp=unconfined \
          --cgroupns private \
          -v /var/lib/containers \
          -v /root/.cache/dindbox/preload/canary.tar:/run/dindbox/preload/canary.tar:ro \
+         --label io.dindbox.image=localhost/dindbox/sandbox:0.1.0 --label io.dindbox.inner=podman \
+         --label io.dindbox.mode=dind --label io.dindbox.mounts=/home/u/project:/home/u/project,/var/lib/containers \
+         --label io.dindbox.workdir=/home/u/project --label io.dindbox.timeout-ms=60000 \
          localhost/dindbox/sandbox:0.1.0 init --spec"
     );
     assert!(!p.argv().contains(&"--privileged".to_string()));

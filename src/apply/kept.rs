@@ -1,0 +1,156 @@
+//! Kept sandboxes: `run` creates the sandbox, or finds the one of that name
+//! and attaches to it, then runs the command in it through `exec`.
+
+use super::lock::Lock;
+use super::signals::Signals;
+use super::{Created, create_volumes, engine_for, remove, service};
+use crate::engine::Engine;
+use crate::engine::container::Container;
+use crate::error::{Error, Result, exit};
+use crate::plan::{Plan, identity};
+use crate::process::{Cmd, exit_code};
+
+/// How many lines of the sandbox's output a failed start shows.
+const LOG_TAIL: &str = "30";
+
+pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
+    let engine = engine_for(plan);
+    let signals = Signals::install();
+    // Podman's API service for a sock sandbox runs as long as this command.
+    let _service = plan.service.as_ref().map(service::start).transpose()?;
+    let lock = Lock::acquire(plan.engine, &plan.name)?;
+    let made_now = match engine.inspect_container(&plan.name)? {
+        Some(existing) => attach(&engine, plan, &existing, recreate)?,
+        None => {
+            create(&engine, plan)?;
+            true
+        }
+    };
+    drop(lock);
+    if made_now {
+        eprintln!(
+            "dindbox: sandbox {} keeps running after this command: `dindbox exec {0}` runs another, `dindbox rm {0}` removes it",
+            plan.name
+        );
+    }
+    if signals.terminated() {
+        if made_now {
+            let _ = remove::sandbox(&engine, &plan.name, false, false);
+        }
+        return Ok(128 + libc::SIGTERM);
+    }
+    let argv = plan.exec_argv().expect("a kept sandbox's plan has an exec");
+    let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
+    let mut child = cmd.spawn_attached()?;
+    signals.pass_to(child.id());
+    let status = child
+        .wait()
+        .map_err(|e| Error::failure(format!("lost `{}`", cmd.display())).cause(e.to_string()))?;
+    let code = exit_code(&status);
+    if code == 0 {
+        return Ok(0);
+    }
+    // A command's own failure, or the sandbox's: an init that ended with 121.
+    match engine.inspect_container(&plan.name)? {
+        Some(c) if !c.running() && c.exit_code == i64::from(exit::INNER_ENGINE) => {
+            if code != exit::INNER_ENGINE {
+                show_log_tail(&engine, &plan.name);
+            }
+            if made_now && !named {
+                let _ = remove::sandbox(&engine, &plan.name, false, false);
+            } else {
+                eprintln!(
+                    "dindbox: sandbox {0} is kept, stopped: `dindbox logs {0} --inner` shows the inner engine's log, `dindbox start {0}` tries again, `dindbox rm {0}` removes it",
+                    plan.name
+                );
+            }
+            Ok(exit::INNER_ENGINE)
+        }
+        _ => Ok(code),
+    }
+}
+
+/// An existing container of the sandbox's name: attach when it is the same
+/// sandbox, replace it with --recreate, refuse otherwise. Whether a new one
+/// was made.
+fn attach(engine: &Engine, plan: &Plan, existing: &Container, recreate: bool) -> Result<bool> {
+    if !existing.is_sandbox() {
+        return Err(Error::usage(format!(
+            "a container named `{}` already exists on {}, and dindbox did not make it",
+            plan.name, engine.kind
+        ))
+        .hint("choose another name with `-n NAME`"));
+    }
+    let differences = identity::differences(&existing.labels, &plan.identity);
+    if differences.is_empty() {
+        if !existing.running() {
+            start(engine, &plan.name)?;
+        }
+        return Ok(false);
+    }
+    if !recreate {
+        let mut err = Error::usage(format!(
+            "sandbox `{}` exists, made with other settings",
+            plan.name
+        ));
+        for d in differences {
+            err = err.cause(d);
+        }
+        return Err(err
+            .hint(format!(
+                "`--recreate` replaces it (its inner storage too), or `dindbox rm {}` first",
+                plan.name
+            ))
+            .hint("or choose another name with `-n NAME`"));
+    }
+    remove::sandbox(engine, &plan.name, false, true)?;
+    create(engine, plan)?;
+    Ok(true)
+}
+
+/// `start` a stopped sandbox; the `exec` that follows waits for it to be ready.
+pub fn start(engine: &Engine, name: &str) -> Result<()> {
+    let cmd = engine.cmd().args(["start", name]);
+    let out = cmd.output()?;
+    if !out.success() {
+        return Err(cmd.failed(&out.status, &out.stderr));
+    }
+    Ok(())
+}
+
+/// Create the sandbox's volumes and start it in the background.
+fn create(engine: &Engine, plan: &Plan) -> Result<()> {
+    let mut created = Created {
+        engine,
+        container: &plan.name,
+        volumes: Vec::new(),
+    };
+    if let Err(e) = create_volumes(engine, plan, &mut created) {
+        created.remove();
+        return Err(e);
+    }
+    let argv = plan.argv();
+    let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
+    crate::trace::mark("starting the sandbox");
+    let out = cmd.output()?;
+    if !out.success() {
+        created.remove();
+        return Err(
+            Error::failure(format!("{} could not start the sandbox", plan.engine))
+                .cause(crate::process::tail(&out.stderr, 5))
+                .hint("`dindbox doctor` shows what this host allows"),
+        );
+    }
+    Ok(())
+}
+
+/// The end of the sandbox's own output: where its init said what failed.
+fn show_log_tail(engine: &Engine, name: &str) {
+    if let Ok(out) = engine
+        .cmd()
+        .args(["logs", "--tail", LOG_TAIL, name])
+        .output()
+    {
+        eprint!("{}{}", out.stdout, out.stderr);
+    }
+}

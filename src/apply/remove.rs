@@ -1,0 +1,32 @@
+//! Removing a sandbox: its container, then the volumes labelled as its own.
+
+use crate::engine::Engine;
+use crate::error::Result;
+
+/// What was removed.
+pub struct Removed {
+    pub volumes: Vec<String>,
+}
+
+/// Remove the sandbox `name` (running or not) and, unless kept, its volumes.
+/// `stop_first`: give it a clean stop (the inner engine shuts down) before removal.
+pub fn sandbox(
+    engine: &Engine,
+    name: &str,
+    keep_storage: bool,
+    stop_first: bool,
+) -> Result<Removed> {
+    if stop_first {
+        // A sandbox that is not running makes `stop` fail harmlessly.
+        let _ = engine.cmd().args(["stop", name]).output()?;
+    }
+    engine.remove_container(name)?;
+    let mut volumes = Vec::new();
+    if !keep_storage {
+        for volume in engine.sandbox_volumes(Some(name))? {
+            engine.remove_volume(&volume.name)?;
+            volumes.push(volume.name);
+        }
+    }
+    Ok(Removed { volumes })
+}

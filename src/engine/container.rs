@@ -1,0 +1,195 @@
+//! Containers and volumes as the engine reports them (`inspect` JSON, which
+//! Docker and Podman share in the parts read here).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::plan::labels;
+
+/// A container, from `container inspect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    /// created, running, paused, restarting, exited, dead (Podman: also stopped, configured).
+    pub status: String,
+    pub exit_code: i64,
+    /// RFC 3339, as the engine wrote it.
+    pub created: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Container {
+    /// dindbox made it (it carries the managed label).
+    pub fn is_sandbox(&self) -> bool {
+        self.labels.get(labels::MANAGED).map(String::as_str) == Some("true")
+    }
+
+    pub fn running(&self) -> bool {
+        self.status == "running"
+    }
+
+    pub fn label(&self, key: &str) -> &str {
+        self.labels.get(key).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawContainer {
+    id: String,
+    name: String,
+    created: String,
+    state: RawState,
+    config: RawConfig,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawState {
+    status: String,
+    #[serde(default)]
+    exit_code: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawConfig {
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+}
+
+/// Parse `container inspect` output (a JSON array).
+pub fn parse_containers(json: &str) -> Result<Vec<Container>> {
+    let raw: Vec<RawContainer> = serde_json::from_str(json).map_err(|e| {
+        Error::failure("could not read the engine's `container inspect` output")
+            .cause(e.to_string())
+    })?;
+    Ok(raw
+        .into_iter()
+        .map(|c| Container {
+            id: c.id,
+            name: c.name.trim_start_matches('/').to_string(),
+            status: c.state.status,
+            exit_code: c.state.exit_code,
+            created: c.created,
+            labels: c.config.labels.unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// A volume, from `volume inspect`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(default)]
+    pub created_at: String,
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+impl Volume {
+    pub fn label(&self, key: &str) -> &str {
+        self.labels
+            .as_ref()
+            .and_then(|l| l.get(key))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+impl Engine {
+    /// The container of that name or id; None when there is none.
+    pub fn inspect_container(&self, name: &str) -> Result<Option<Container>> {
+        let out = self.cmd().args(["container", "inspect", name]).output()?;
+        if !out.success() {
+            return Ok(None);
+        }
+        Ok(parse_containers(&out.stdout)?.into_iter().next())
+    }
+
+    /// Every container dindbox made on this engine, found by label.
+    pub fn sandboxes(&self) -> Result<Vec<Container>> {
+        let filter = format!("label={}=true", labels::MANAGED);
+        let ids = self
+            .cmd()
+            .args(["ps", "-a", "-q", "--no-trunc", "--filter", &filter])
+            .run()?;
+        let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .cmd()
+            .args(["container", "inspect"])
+            .args(ids)
+            .output()?;
+        // A container removed between the two calls makes inspect fail for it
+        // alone; the others are still printed.
+        parse_containers(if out.stdout.trim().is_empty() {
+            "[]"
+        } else {
+            &out.stdout
+        })
+    }
+
+    /// Volumes dindbox made, for one sandbox or for all.
+    pub fn sandbox_volumes(&self, sandbox: Option<&str>) -> Result<Vec<Volume>> {
+        let filter = match sandbox {
+            Some(name) => format!("label={}={name}", labels::SANDBOX),
+            None => format!("label={}=true", labels::MANAGED),
+        };
+        let names = self
+            .cmd()
+            .args(["volume", "ls", "-q", "--filter", &filter])
+            .run()?;
+        let names: Vec<&str> = names.stdout.split_whitespace().collect();
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .cmd()
+            .args(["volume", "inspect"])
+            .args(names)
+            .output()?;
+        let vols: Vec<Volume> = serde_json::from_str(if out.stdout.trim().is_empty() {
+            "[]"
+        } else {
+            &out.stdout
+        })
+        .map_err(|e| {
+            Error::failure("could not read the engine's `volume inspect` output")
+                .cause(e.to_string())
+        })?;
+        // `label=KEY=VALUE` filters match exactly on both engines; keep only ours.
+        Ok(vols
+            .into_iter()
+            .filter(|v| sandbox.is_some() || v.label(labels::MANAGED) == "true")
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_and_podman_inspect_read_alike() {
+        let docker = r#"[{"Id":"abc","Created":"2026-11-25T05:30:00.123456789Z","Name":"/box",
+            "State":{"Status":"running","ExitCode":0},
+            "Config":{"Labels":{"io.dindbox.managed":"true","io.dindbox.mode":"dind"}}}]"#;
+        let podman = r#"[{"Id":"def","Created":"2026-11-25T05:30:00.1+00:00","Name":"box",
+            "State":{"Status":"exited","ExitCode":121},"Config":{"Labels":null}}]"#;
+        let d = &parse_containers(docker).unwrap()[0];
+        assert_eq!(d.name, "box");
+        assert!(d.is_sandbox() && d.running());
+        assert_eq!(d.label(labels::MODE), "dind");
+        let p = &parse_containers(podman).unwrap()[0];
+        assert_eq!((p.name.as_str(), p.exit_code), ("box", 121));
+        assert!(!p.is_sandbox());
+    }
+}
