@@ -55,6 +55,12 @@ const DEFAULT_INNER_TIMEOUT: u64 = 60;
 
 /// Flags that mean nothing in this mode, or without another flag, are errors, not silence.
 fn check_flags_fit(args: &RunArgs, mode: Mode) -> Result<()> {
+    if args.rm && args.recreate {
+        return Err(Error::usage(
+            "--recreate replaces a kept sandbox, and --rm makes a throw-away one",
+        )
+        .hint("leave out one of them"));
+    }
     if mode != Mode::Dind {
         let given: Vec<&str> = [
             ("--inner", args.inner.is_some()),
