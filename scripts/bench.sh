@@ -11,6 +11,10 @@
 #                      inner engine, run one nested container, remove it all
 #   common docker      dindbox run --rm -m common --engine docker -x true
 #   sock docker        dindbox run --rm -m sock --engine docker -x 'docker ps -q'
+#   attach kept        dindbox run -n KEPT -m dind --engine docker --inner docker
+#                        -x 'docker run --rm localhost/dindbox/canary true'
+#                      into a kept sandbox made in the warm-up round (attach,
+#                      no start): what each later command in a sandbox costs
 #   seed recipe        (only with --with-seed-recipe, run once, after the rounds)
 #                      what dindbox replaces: the container dindbox would start
 #                      (the flags of `dindbox plan -m dind --engine docker
@@ -69,7 +73,7 @@ mkdir -p "$log_dir"
 export BENCH_DINDBOX="$dindbox" BENCH_LOG_DIR="$log_dir" BENCH_ROUNDS="$rounds" \
        BENCH_WITH_SEED="$with_seed"
 exec python3 - <<'PYTHON'
-import json, os, statistics, subprocess, sys, time
+import atexit, json, os, statistics, subprocess, sys, time
 
 DINDBOX = os.environ["BENCH_DINDBOX"]
 LOG_DIR = os.environ["BENCH_LOG_DIR"]
@@ -77,6 +81,7 @@ ROUNDS = int(os.environ["BENCH_ROUNDS"])
 WITH_SEED = os.environ["BENCH_WITH_SEED"] == "1"
 TARGET = 3.0
 CANARY = "localhost/dindbox/canary"
+KEPT = f"dindbox-bench-kept-{os.getpid()}"
 
 
 def say(msg):
@@ -99,6 +104,9 @@ CASES = [
      [DINDBOX, "run", "--rm", "-m", "common", "--engine", "docker", "-x", "true"]),
     ("sock docker", "sock-docker",
      [DINDBOX, "run", "--rm", "-m", "sock", "--engine", "docker", "-x", "docker ps -q >/dev/null"]),
+    ("attach kept docker/docker", "attach-kept",
+     [DINDBOX, "run", "-n", KEPT, "-m", "dind", "--engine", "docker", "--inner", "docker",
+      "-x", f"docker run --rm {CANARY} true"]),
 ]
 
 
@@ -193,6 +201,12 @@ def seed_argv():
     return out + ["--entrypoint", "/bin/sh", image, "-c", script]
 
 
+def drop_kept():
+    subprocess.call([DINDBOX, "rm", "-f", "--engine", "docker", KEPT], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+atexit.register(drop_kept)  # also when a case fails and the benchmark stops early
 before = leftovers()
 
 say(f"warm-up round (not counted); logs in {LOG_DIR}")
@@ -254,6 +268,7 @@ if seed is not None and seed[1] != 0:
           f"not dindbox, so the benchmark goes on.\n  {subprocess.list2cmdline(argv)}\n"
           f"the end of {path}:\n{tail(path, 8)}", end="")
 
+drop_kept()
 after = leftovers()
 print()
 clean = True
