@@ -1,5 +1,6 @@
 //! Carry out a plan on the host engine, and leave nothing behind when it fails.
 
+pub mod envfile;
 pub mod service;
 pub mod signals;
 
@@ -108,6 +109,8 @@ pub fn run(plan: &Plan, named: bool) -> Result<i32> {
         check_name_free(&engine, &plan.name)?;
     }
     let signals = signals::Signals::install();
+    // The environment's file lives as long as this run, however it ends.
+    let _env_file = envfile::write(plan)?;
     let mut created = Created {
         engine: &engine,
         container: &plan.name,

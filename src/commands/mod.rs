@@ -1,7 +1,9 @@
 //! One file per subcommand; `dispatch` is all `main` calls.
 
+pub mod config;
 pub mod doctor;
 pub mod image;
+pub mod import;
 pub mod init;
 pub mod run;
 
@@ -16,5 +18,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Doctor(args) => doctor::run(args),
         Command::Image(cmd) => image::run(cmd),
         Command::Init(args) => init::run(args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Import(cmd) => import::run(cmd),
     }
 }

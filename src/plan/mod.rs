@@ -7,6 +7,7 @@ pub mod dind;
 pub mod inner;
 pub mod privileged;
 pub mod render;
+pub mod resources;
 pub mod sock;
 
 use std::path::PathBuf;
@@ -108,6 +109,20 @@ pub struct Request {
     pub trace: bool,
     /// The network the user asked for; None lets the plan choose.
     pub network: Option<String>,
+    /// Environment for the sandbox; passed through `env_file`, never on a command line.
+    pub env: Vec<resources::EnvVar>,
+    /// Where `run` writes the environment (mode 0600, removed when the run ends).
+    pub env_file: PathBuf,
+    /// Bind mounts (`-v`, volumes).
+    pub volumes: Vec<resources::Volume>,
+    /// Published ports (`-p`, ports), checked.
+    pub ports: Vec<String>,
+    /// CPU, memory and process limits.
+    pub resources: resources::Resources,
+    /// Where the workspace is mounted inside (`--container-path`; by default its host path).
+    pub container_workspace: PathBuf,
+    /// OCI runtime for the sandbox (`--runtime`).
+    pub runtime: Option<String>,
 }
 
 /// What is known of the sandbox image before anything starts.
@@ -154,6 +169,9 @@ pub struct Plan {
     pub rm: bool,
     /// A host process that lives as long as the sandbox (Podman's API service).
     pub service: Option<HostService>,
+    /// The sandbox's environment (values masked when shown), written to `env_file` at run time.
+    pub env: Vec<resources::EnvVar>,
+    pub env_file: Option<PathBuf>,
 }
 
 /// A process dindbox starts on the host before the sandbox and stops after it.
@@ -322,10 +340,19 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         "dindbox itself is the sandbox's init: it reaps zombies, sets up and waits for the inner engine, and passes the command's exit status on",
     ));
     let ws = req.workspace.display().to_string();
-    run.push(Arg::new(
-        ["-v".to_string(), format!("{ws}:{ws}"), "-w".to_string(), ws.clone()],
-        "the workspace, at the same absolute path inside as outside (so bind mounts given to an engine from inside name real host paths)",
-    ));
+    let inside = req.container_workspace.display().to_string();
+    run.push(if ws == inside {
+        Arg::new(
+            ["-v".to_string(), format!("{ws}:{ws}"), "-w".to_string(), ws.clone()],
+            "the workspace, at the same absolute path inside as outside (so bind mounts given to an engine from inside name real host paths)",
+        )
+    } else {
+        Arg::new(
+            ["-v".to_string(), format!("{ws}:{inside}"), "-w".to_string(), inside.clone()],
+            "the workspace, at the path asked for (containerPath, --container-path); paths given to an engine from inside differ from the host's",
+        )
+    });
+    run.extend(resources::args(req));
     if let Some(ul) = ulimits(host) {
         run.push(Arg::new(
             [
@@ -378,6 +405,8 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         notes: Vec::new(),
         rm: req.rm,
         service: None,
+        env: req.env.clone(),
+        env_file: (!req.env.is_empty()).then(|| req.env_file.clone()),
     }
 }
 
