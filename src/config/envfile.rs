@@ -44,8 +44,9 @@ pub fn read(path: &Path) -> Result<Vec<EnvLine>> {
 pub fn parse(path: &Path, text: &str) -> Result<Vec<EnvLine>> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
+        // Leading blanks go, trailing ones are part of the value (as engines read env files).
+        let line = raw.trim_start();
+        if line.trim_end().is_empty() || line.starts_with('#') {
             continue;
         }
         let body = line.strip_prefix("export ").map_or(line, str::trim_start);
@@ -85,7 +86,7 @@ mod tests {
 
     #[test]
     fn lines_comments_exports_and_quotes() {
-        let text = "# keys\n\nA=1\nexport B=x y\nC=\"two words\"\nD='it''s'\nE=a=b#c\nF=\n";
+        let text = "# keys\n  \nA=1\n  export B=x y \nC=\"two words\"\nD='it''s'\nE=a=b#c\nF=\n";
         let got = parse(Path::new("k.env"), text).unwrap();
         let pairs: Vec<(&str, &str, usize)> = got
             .iter()
@@ -95,7 +96,7 @@ mod tests {
             pairs,
             [
                 ("A", "1", 3),
-                ("B", "x y", 4),
+                ("B", "x y ", 4),
                 ("C", "two words", 5),
                 ("D", "it''s", 6),
                 ("E", "a=b#c", 7),

@@ -162,6 +162,9 @@ pub fn memory(text: &str, from: &str) -> Result<u64> {
         .unwrap_or(&t);
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
+    if number.is_empty() {
+        return Err(bad("memory size", text, from, "not a number").hint(hint));
+    }
     let scale: u64 = match unit {
         "" | "b" => 1,
         "k" => 1 << 10,
