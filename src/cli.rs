@@ -84,7 +84,7 @@ pub struct RunArgs {
     /// Environment variable for the sandbox, KEY=VALUE, or KEY for this environment's value (repeatable).
     #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,
-    /// File of KEY=VALUE lines for the sandbox's environment (repeatable).
+    /// Env file of KEY=VALUE lines: a path with a `/`, or NAME for CONFIGDIR/env/NAME.env (repeatable).
     #[arg(long = "env-file")]
     pub env_file: Vec<String>,
     /// Bind mount HOSTPATH:CONTAINERPATH[:OPTIONS] (repeatable).

@@ -158,7 +158,8 @@ fn env_values_reach_the_sandbox_literally_and_no_output_shows_them() {
         "proj/app.env",
         &format!("TOKEN={secret}\nSPACED=  a  b  \nQUOTED=\"q v\"\nHASH=x#y=z\nDOLLAR=$HOME'\\n\n"),
     );
-    let flag_secret = format!("{secret}-flag");
+    // Quotes and backslashes from the command line arrive as they are (engines' env files take values literally).
+    let flag_secret = format!("\"{secret}-flag\" 'x' \\t ");
     let host_secret = format!("{secret}-host");
     let flag_env = format!("FLAG={flag_secret}");
     let script =
@@ -221,6 +222,53 @@ fn env_values_reach_the_sandbox_literally_and_no_output_shows_them() {
         token.contains("***") && token.contains("app.env:1"),
         "{token}"
     );
+}
+
+#[test]
+fn the_env_file_is_private_while_the_sandbox_runs_and_gone_after_sigterm() {
+    use std::os::unix::fs::PermissionsExt;
+    let _guard = shared();
+    let f = Fixture::new();
+    for eng in ENGINES {
+        let name = unique(&format!("envterm-{eng}"));
+        let _cleanup = Cleanup::new(eng).container(&name);
+        let mut child = std::process::Command::new(BIN)
+            .args(["run", "--rm", "--engine", eng, "-n", &name, "-e", "K=v"])
+            .args(["-x", "echo \"started $K\"; sleep 60"])
+            .env("XDG_RUNTIME_DIR", f.path("run"))
+            .current_dir(f.proj())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+        assert_eq!(line, "started v\n", "{eng}");
+        let dir = f.path("run/dindbox/env");
+        let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1, "{eng}: {files:?}");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&files[0]), 0o600, "{eng}");
+        assert_eq!(mode(&dir), 0o700, "{eng}");
+        assert!(
+            files[0]
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(&name)
+        );
+        // SAFETY: kill(2) on our own child, which has not been waited for.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        assert_eq!(child.wait().unwrap().code(), Some(128 + 15), "{eng}");
+        f.assert_no_env_file();
+        assert_nothing_left(eng, &name);
+    }
 }
 
 /// A free TCP port on 127.0.0.1 (the kernel's choice).
