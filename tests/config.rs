@@ -102,6 +102,17 @@ impl Fixture {
     }
 }
 
+/// `config show`'s line for `key` has each of `parts` (its value, its source).
+fn assert_shown(out: &str, key: &str, parts: &[&str]) {
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{key} ")))
+        .unwrap_or_else(|| panic!("no {key} in:\n{out}"));
+    for part in parts {
+        assert!(line.contains(part), "expected {part:?} in {line:?}");
+    }
+}
+
 /// Seed 003's run file, with a name of this test's own.
 fn seed_run_file(name: &str) -> String {
     format!(
@@ -213,15 +224,7 @@ fn env_values_reach_the_sandbox_literally_and_no_output_shows_them() {
         f.assert_no_env_file();
     }
     let show = f.run_with(&[&["config", "show"][..], &base].concat(), &with_host);
-    let token = show
-        .stdout
-        .lines()
-        .find(|l| l.contains("env.TOKEN"))
-        .unwrap();
-    assert!(
-        token.contains("***") && token.contains("app.env:1"),
-        "{token}"
-    );
+    assert_shown(&show.stdout, "env.TOKEN", &["***", "app.env:1"]);
 }
 
 #[test]
@@ -401,15 +404,7 @@ fn import_manyoyo_writes_profiles_reports_what_it_cannot_map_and_keeps_files() {
         "{}",
         show.stdout
     );
-    let mode = show
-        .stdout
-        .lines()
-        .find(|l| l.contains("containerMode"))
-        .unwrap();
-    assert!(
-        mode.contains("dind") && mode.contains("dev.json:2:"),
-        "{mode}"
-    );
+    assert_shown(&show.stdout, "containerMode", &["dind", "dev.json:2:"]);
     // Again: kept, unless --force.
     f.profile("dev.json", "{\"cpus\": 1}\n");
     let again = f.run(&["import", "manyoyo"]).ok();
@@ -462,6 +457,19 @@ fn bad(
     }
 }
 
+/// A case of one file and no flags, refused as bad input.
+fn bad_file(
+    rel: &'static str,
+    text: &'static str,
+    message: &'static str,
+    hint: &'static str,
+) -> Bad {
+    Bad {
+        files: Box::leak(Box::new([(rel, text)])),
+        ..bad(&[], &[], 2, message, hint)
+    }
+}
+
 /// Runs each case in a fresh fixture with `dindbox run -n NAME ...`, and checks
 /// the message, its hint, the status, that no container or volume of that name
 /// exists on either engine, and that no file was written.
@@ -509,72 +517,57 @@ fn bad_configuration_files_are_refused_at_their_line_and_column() {
             "DIR/home/.config/dindbox/profiles/p.json:2:3: unknown key `containerMod`",
             "did you mean `containerMode`?",
         ),
-        bad(
-            &[(
-                "home/.config/dindbox/config.toml",
-                "cpus = 1\nvolume = []\n",
-            )],
-            &[],
-            2,
+        bad_file(
+            "home/.config/dindbox/config.toml",
+            "cpus = 1\nvolume = []\n",
             "DIR/home/.config/dindbox/config.toml:2:1: unknown key `volume`",
             "did you mean `volumes`?",
         ),
-        bad(
-            &[("proj/.dindbox.toml", "cpus = \"two\"\n")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.toml",
+            "cpus = \"two\"\n",
             "DIR/proj/.dindbox.toml:1:8: wrong type for `cpus`: invalid type: string \"two\", expected f64",
             "dindbox config schema",
         ),
-        bad(
-            &[("proj/.dindbox.json", "{\n  \"volumes\": \"/a:/a\"\n}")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "{\n  \"volumes\": \"/a:/a\"\n}",
             "DIR/proj/.dindbox.json:2:14: wrong type for `volumes`: invalid type: string \"/a:/a\", expected a sequence",
             "dindbox config schema",
         ),
-        bad(
-            &[("proj/.dindbox.toml", "cpus = 1\nmemory = \n")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.toml",
+            "cpus = 1\nmemory = \n",
             "DIR/proj/.dindbox.toml:2:10:",
             "fix the TOML at line 2",
         ),
-        bad(
-            &[(
-                "proj/.dindbox.json",
-                "{\n  // open\n  \"cpus\": 1 /* never closed\n",
-            )],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "{\n  // open\n  \"cpus\": 1 /* never closed\n",
             "DIR/proj/.dindbox.json:3:13: Unterminated comment block",
             "fix the JSON at line 3",
         ),
-        bad(
-            &[("proj/.dindbox.json", "{\n  \"cpus\": 1\n  \"pids\": 2\n}")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "{\n  \"cpus\": 1\n  \"pids\": 2\n}",
             "DIR/proj/.dindbox.json:2:12: Expected comma",
             "fix the JSON at line 2",
         ),
-        bad(
-            &[("proj/.dindbox.json", "[\"dind\"]")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "[\"dind\"]",
             "DIR/proj/.dindbox.json:1:1: expected an object",
             "fix the JSON at line 1",
         ),
-        bad(
-            &[("proj/.dindbox.json", "{\"cpus\": 1,\n \"cpus\": 2}")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "{\"cpus\": 1,\n \"cpus\": 2}",
             "DIR/proj/.dindbox.json:2:2: `cpus` is given twice (first at line 1)",
             "keep one of them",
         ),
-        bad(
-            &[("proj/.dindbox.json", "{\"env\": [\"CI\"]}")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "{\"env\": [\"CI\"]}",
             "DIR/proj/.dindbox.json:1:9: wrong type for `env`: env entry `CI` has no `=`",
             "dindbox config schema",
         ),
@@ -599,34 +592,30 @@ fn bad_configuration_files_are_refused_at_their_line_and_column() {
             "profile file DIR/proj/./missing.json does not exist",
             "a profile's NAME",
         ),
-        bad(
-            &[("proj/.dindbox.toml", "imageVersion = \"2\"\n")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.toml",
+            "imageVersion = \"2\"\n",
             "DIR/proj/.dindbox.toml:1:1: imageVersion without imageName",
             "set imageName too",
         ),
-        bad(
-            &[("proj/.dindbox.toml", "containerMode = \"dnd\"\n")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.toml",
+            "containerMode = \"dnd\"\n",
             "unknown mode `dnd` (DIR/proj/.dindbox.toml:1:1)",
             "did you mean `dind`?",
         ),
         Bad {
             name: Some("my box"),
-            ..bad(
-                &[("proj/.dindbox.toml", "containerName = \"my box\"\n")],
-                &[],
-                2,
+            ..bad_file(
+                "proj/.dindbox.toml",
+                "containerName = \"my box\"\n",
                 "invalid sandbox name `my box` (DIR/proj/.dindbox.toml:1:1)",
                 "starts with a letter or digit",
             )
         },
-        bad(
-            &[("proj/.dindbox.json", "{\"env\": {\"K\": \"line\\nbreak\"}}")],
-            &[],
-            2,
+        bad_file(
+            "proj/.dindbox.json",
+            "{\"env\": {\"K\": \"line\\nbreak\"}}",
             "DIR/proj/.dindbox.json:1:10: the value of `K` has a line break",
             "mount that file with `-v`",
         ),
