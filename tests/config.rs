@@ -526,13 +526,13 @@ fn bad_configuration_files_are_refused_at_their_line_and_column() {
         bad_file(
             "proj/.dindbox.toml",
             "cpus = \"two\"\n",
-            "DIR/proj/.dindbox.toml:1:8: wrong type for `cpus`: invalid type: string \"two\", expected f64",
+            "DIR/proj/.dindbox.toml:1:8: wrong type for `cpus`: invalid type: string \"two\", expected a number",
             "dindbox config schema",
         ),
         bad_file(
             "proj/.dindbox.json",
             "{\n  \"volumes\": \"/a:/a\"\n}",
-            "DIR/proj/.dindbox.json:2:14: wrong type for `volumes`: invalid type: string \"/a:/a\", expected a sequence",
+            "DIR/proj/.dindbox.json:2:14: wrong type for `volumes`: invalid type: string \"/a:/a\", expected a list",
             "dindbox config schema",
         ),
         bad_file(
@@ -800,4 +800,26 @@ fn bad_env_files_names_and_engines_are_refused() {
             )
         },
     ]);
+}
+
+#[test]
+fn import_of_a_broken_or_missing_manyoyo_configuration_writes_nothing() {
+    let f = Fixture::new();
+    let missing = f.run(&["import", "manyoyo"]);
+    assert_bad_input(
+        &missing,
+        2,
+        "no MANYOYO configuration in",
+        "manyoyo.json and",
+    );
+    f.write("home/.manyoyo/run/ok.json", "{\"containerMode\": \"dind\"}");
+    let broken = f.write(
+        "home/.manyoyo/manyoyo.json",
+        "{\n  runs: {\n    dev: { containerMode: 'dind' \n}\n",
+    );
+    let before = f.files();
+    let run = f.run(&["import", "manyoyo"]);
+    let at = format!("{}:2:9: Unterminated object", broken.display());
+    assert_bad_input(&run, 2, &at, "fix the JSON");
+    assert_eq!(f.files(), before, "nothing written");
 }

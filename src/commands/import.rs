@@ -57,7 +57,10 @@ fn map_keys(source: &str, props: Vec<(String, Value)>) -> (Map<String, Value>, V
             Ok(_) => {
                 keys.insert(target.to_string(), value);
             }
-            Err(e) => skipped.push(format!("{key} (in {source}: {e})")),
+            Err(e) => skipped.push(format!(
+                "{key} (in {source}: {})",
+                crate::config::layer::plain_types(&e.to_string())
+            )),
         }
     }
     (keys, skipped)

@@ -96,8 +96,9 @@ impl Layer {
             let one = Value::Object(Map::from_iter([(key.to_string(), entry.value.clone())]));
             if let Err(e) = serde_json::from_value::<FileConfig>(one) {
                 return Err(Error::usage(format!(
-                    "{}: wrong type for `{key}`: {e}",
-                    here(entry.value_pos)
+                    "{}: wrong type for `{key}`: {}",
+                    here(entry.value_pos),
+                    plain_types(&e.to_string())
                 ))
                 .hint("`dindbox config schema` shows each key's type"));
             }
@@ -152,6 +153,20 @@ impl Layer {
     }
 }
 
+/// serde's type names as a file's reader knows them.
+pub fn plain_types(message: &str) -> String {
+    [
+        ("f64", "a number"),
+        ("u64", "a whole number, 0 or more"),
+        ("a sequence", "a list"),
+        ("sequence", "a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("struct FileConfig", "a table"),
+    ]
+    .iter()
+    .fold(message.to_string(), |m, (from, to)| m.replace(from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,9 +206,18 @@ mod tests {
             e.message.starts_with("x.toml:1:8: wrong type for `cpus`"),
             "{e}"
         );
-        assert!(e.message.contains("expected f64"), "{e}");
+        assert!(
+            e.message
+                .ends_with("invalid type: string \"two\", expected a number"),
+            "{e}"
+        );
         let e = parse("x.json", "{\"volumes\": \"/a:/a\"}").unwrap_err();
-        assert!(e.message.contains("expected a sequence"), "{e}");
+        assert!(e.message.ends_with("expected a list"), "{e}");
+        let e = parse("x.toml", "pids = -1\n").unwrap_err();
+        assert!(
+            e.message.ends_with("expected a whole number, 0 or more"),
+            "{e}"
+        );
         let e = parse("x.json", "{\"env\": {\"A\": [1]}}").unwrap_err();
         assert!(e.message.contains("env `A`: expected a string"), "{e}");
     }

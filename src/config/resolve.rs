@@ -128,11 +128,13 @@ fn list(
     out
 }
 
-/// `envFile` NAME: CONFIGDIR/env/NAME.env; a value with a `/` is a path,
-/// relative to the file that names it (or the current directory).
+/// `envFile`: a value with a `/`, or one naming a file beside the file that
+/// names it (for flags: in the current directory), is that path; else NAME
+/// is CONFIGDIR/env/NAME.env.
 pub fn env_file_path(value: &str, base: &Path) -> PathBuf {
-    if value.contains('/') {
-        base.join(expand_home(value))
+    let beside = base.join(expand_home(value));
+    if value.contains('/') || beside.is_file() {
+        beside
     } else if value.ends_with(".env") {
         config_dir().join("env").join(value)
     } else {

@@ -203,3 +203,19 @@ fn numeric_flags_must_be_numbers() {
     let e = resolved(Vec::new(), &["--pids-limit=-3"]).unwrap_err();
     assert_eq!(e.message, "bad --pids-limit `-3`: not a number");
 }
+
+#[test]
+fn an_env_file_beside_the_naming_file_is_a_path_else_a_name() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("local.env"), "A=1\n").unwrap();
+    assert_eq!(
+        env_file_path("local.env", t.path()),
+        t.path().join("local.env")
+    );
+    assert_eq!(env_file_path("./x.env", t.path()), t.path().join("./x.env"));
+    let named = env_file_path("anthropic_claudecode", t.path());
+    assert!(
+        named.ends_with("dindbox/env/anthropic_claudecode.env"),
+        "{named:?}"
+    );
+}
