@@ -34,8 +34,11 @@ pub fn read(path: &Path) -> Result<Vec<EnvLine>> {
             );
         }
         Err(e) => {
-            return Err(Error::io("could not read the env file", path, e)
-                .hint("check that it is readable UTF-8 text"));
+            return Err(
+                Error::usage(format!("could not read the env file {}", path.display()))
+                    .cause(e.to_string())
+                    .hint("check that it is readable UTF-8 text"),
+            );
         }
     };
     parse(path, &text)

@@ -61,8 +61,12 @@ impl Layer {
 
     pub fn read(level: Level, path: &Path) -> Result<Layer> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::io("could not read the configuration file", path, e)
-                .hint("check that the file exists and is readable UTF-8 text")
+            Error::usage(format!(
+                "could not read the configuration file {}",
+                path.display()
+            ))
+            .cause(e.to_string())
+            .hint("check that the file is readable UTF-8 text")
         })?;
         Layer::parse(level, path, &text)
     }
