@@ -40,6 +40,12 @@ pub enum Command {
     /// Build dindbox's images.
     #[command(subcommand)]
     Image(ImageCommand),
+    /// The resolved configuration, the engine command it makes, and the file format.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Turn another tool's configuration into dindbox profiles.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// The sandbox's init (PID 1 inside a sandbox); not for direct use.
     #[command(hide = true)]
     Init(InitArgs),
@@ -147,9 +153,9 @@ pub struct EnterArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
-    /// common (no engine inside), sock (the host engine's socket), or dind (an engine of its own).
-    #[arg(short = 'm', long = "mode", default_value = "common")]
-    pub mode: String,
+    /// common (no engine inside, the default), sock (the host engine's socket), or dind (an engine of its own).
+    #[arg(short = 'm', long = "mode")]
+    pub mode: Option<String>,
     /// Shell command line to run; without it, an interactive shell.
     #[arg(short = 'x', long = "exec")]
     pub command: Option<String>,
@@ -190,6 +196,42 @@ pub struct RunArgs {
     /// Replace an existing sandbox of this name made with other settings.
     #[arg(long = "recreate")]
     pub recreate: bool,
+    /// Configuration profile: NAME (CONFIGDIR/profiles/NAME.toml or .json) or a file's path.
+    #[arg(short = 'r', long = "profile")]
+    pub profile: Option<String>,
+    /// Environment variable for the sandbox, KEY=VALUE, or KEY for this environment's value (repeatable).
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Env file of KEY=VALUE lines: a path with a `/`, or NAME for CONFIGDIR/env/NAME.env (repeatable).
+    #[arg(long = "env-file")]
+    pub env_file: Vec<String>,
+    /// Bind mount HOSTPATH:CONTAINERPATH[:OPTIONS] (repeatable).
+    #[arg(short = 'v', long = "volume")]
+    pub volume: Vec<String>,
+    /// Publish a port, [IP:]HOSTPORT:CONTAINERPORT[/PROTOCOL] (repeatable).
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// CPUs the sandbox may use (e.g. 1.5).
+    #[arg(long = "cpus")]
+    pub cpus: Option<String>,
+    /// Memory limit (e.g. 512m, 2g).
+    #[arg(long = "memory")]
+    pub memory: Option<String>,
+    /// Most processes the sandbox may have at once.
+    #[arg(long = "pids-limit")]
+    pub pids_limit: Option<String>,
+    /// Host directory mounted as the workspace (default: the current directory).
+    #[arg(long = "workspace")]
+    pub workspace: Option<String>,
+    /// Where the workspace is mounted inside (default: the same path as on the host).
+    #[arg(long = "container-path")]
+    pub container_path: Option<String>,
+    /// OCI runtime for the sandbox (e.g. runc, crun, runsc).
+    #[arg(long = "runtime")]
+    pub runtime: Option<String>,
+    /// Agent preset as the command: c|claude, gm|gemini, cx|codex, oc|opencode.
+    #[arg(short = 'y', long = "yolo")]
+    pub yolo: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -223,4 +265,27 @@ pub struct InitArgs {
     /// The inner set-up, as JSON (written by the plan).
     #[arg(long)]
     pub spec: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every resolved value and where it came from (file:line, flag, default); env values masked.
+    Show(RunArgs),
+    /// The engine command a run with these flags would execute (no secrets in it).
+    Command(RunArgs),
+    /// A JSON Schema of the configuration file format.
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// ~/.manyoyo/manyoyo.json (its `runs` and top-level keys) and ~/.manyoyo/run/*.json.
+    Manyoyo(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Replace profiles that exist already.
+    #[arg(long)]
+    pub force: bool,
 }

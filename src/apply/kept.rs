@@ -120,6 +120,8 @@ pub fn start(engine: &Engine, name: &str) -> Result<()> {
 
 /// Create the sandbox's volumes and start it in the background.
 fn create(engine: &Engine, plan: &Plan) -> Result<()> {
+    // The environment's file is read when the sandbox is created.
+    let _env_file = super::envfile::write(plan)?;
     let mut created = Created {
         engine,
         container: &plan.name,

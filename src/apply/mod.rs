@@ -1,5 +1,6 @@
 //! Carry out a plan on the host engine, and leave nothing behind when it fails.
 
+pub mod envfile;
 pub mod kept;
 pub mod lock;
 pub mod remove;
@@ -130,6 +131,8 @@ fn run_once(plan: &Plan, named: bool) -> Result<i32> {
         check_name_free(&engine, &plan.name)?;
     }
     let signals = signals::Signals::install();
+    // The environment's file lives as long as this run, however it ends.
+    let _env_file = envfile::write(plan)?;
     let mut created = Created {
         engine: &engine,
         container: &plan.name,

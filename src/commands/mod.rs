@@ -1,7 +1,9 @@
 //! One file per subcommand; `dispatch` is all `main` calls.
 
+pub mod config;
 pub mod doctor;
 pub mod image;
+pub mod import;
 pub mod init;
 pub mod run;
 pub mod sandboxes;
@@ -28,5 +30,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Rm(args) => sandboxes::rm::run(args),
         Command::Logs(args) => sandboxes::logs::run(args),
         Command::Prune(args) => sandboxes::prune::run(args),
+        Command::Config(cmd) => config::run(cmd),
+        Command::Import(cmd) => import::run(cmd),
     }
 }

@@ -4,9 +4,12 @@ use std::io::IsTerminal;
 
 use crate::apply;
 use crate::cli::RunArgs;
+use crate::config::resolve::Resolved;
+use crate::config::{self, Source, Sourced, specs};
 use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, Result};
 use crate::image;
+use crate::plan::resources::{EnvVar, Resources, Secret};
 use crate::plan::{self, ImageFacts, Mode, Plan, Request, labels};
 use crate::probe;
 use crate::trace;
@@ -39,7 +42,7 @@ fn print(plan: &Plan, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
+pub fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
     let req = request(args)?;
     let host = probe::probe_for(req.engine);
     trace::mark("probed the host");
@@ -82,40 +85,111 @@ fn check_flags_fit(args: &RunArgs, mode: Mode) -> Result<()> {
     Ok(())
 }
 
-/// Turn the command line into a request; every bad value is a usage error.
+/// Turn the command line and the configuration files into a request; every
+/// bad value is a usage error.
 pub fn request(args: &RunArgs) -> Result<Request> {
-    let mode = Mode::parse(&args.mode)?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
+    request_from(args, &config::resolve::resolve(args, &cwd)?)
+}
+
+/// A value's error, with where the value came from when that was a file.
+fn located(e: Error, from: &Source) -> Error {
+    match from {
+        Source::File { .. } | Source::EnvFile { .. } => Error {
+            message: format!("{} ({from})", e.message),
+            ..e
+        },
+        _ => e,
+    }
+}
+
+fn value(s: &Option<Sourced<String>>) -> Option<&str> {
+    s.as_ref().map(|s| s.value.as_str())
+}
+
+pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
+    let mode = Mode::parse(&cfg.mode.value).map_err(|e| located(e, &cfg.mode.from))?;
     check_flags_fit(args, mode)?;
-    let inner = plan::parse_engine("inner engine", args.inner.as_deref().unwrap_or("podman"))?;
-    let engine = args
+    let inner =
+        plan::parse_engine("inner engine", value(&cfg.inner).unwrap_or("podman")).map_err(|e| {
+            located(
+                e,
+                &cfg.inner
+                    .as_ref()
+                    .map_or(Source::Default, |s| s.from.clone()),
+            )
+        })?;
+    let engine = cfg
         .engine
-        .as_deref()
-        .map(|e| plan::parse_engine("engine", e))
+        .as_ref()
+        .map(|e| plan::parse_engine("engine", &e.value).map_err(|err| located(err, &e.from)))
         .transpose()?;
-    if let Some(name) = &args.name {
-        plan::check_name(name)?;
+    if let Some(name) = &cfg.name {
+        plan::check_name(&name.value).map_err(|e| located(e, &name.from))?;
     }
     let inner_timeout = args.inner_timeout.unwrap_or(DEFAULT_INNER_TIMEOUT);
     if inner_timeout == 0 {
         return Err(Error::usage("--inner-timeout must be at least 1 second")
             .hint(format!("give the seconds the inner engine may take to answer, e.g. `--inner-timeout {DEFAULT_INNER_TIMEOUT}`")));
     }
-    let workspace = std::env::current_dir()
-        .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
+    let workspace = cfg.workspace.value.clone();
     let init_binary = crate::paths::own_executable()?;
     let preload = if mode == Mode::Dind {
         image::canary::tarball().into_iter().collect()
     } else {
         Vec::new()
     };
+    let name = value(&cfg.name).map_or_else(|| default_name(mode), String::from);
+    let from = |s: &Sourced<String>, flag: &str| s.from.describe(flag);
+    let volumes = cfg
+        .volumes
+        .iter()
+        .map(|v| specs::volume(&v.value, &from(v, "-v")))
+        .collect::<Result<_>>()?;
+    let ports = cfg
+        .ports
+        .iter()
+        .map(|p| specs::port(&p.value, &from(p, "-p")))
+        .collect::<Result<_>>()?;
+    let resources = Resources {
+        cpus: cfg
+            .cpus
+            .as_ref()
+            .map(|c| specs::cpus(c.value, &c.from.describe("--cpus")))
+            .transpose()?,
+        memory: cfg
+            .memory
+            .as_ref()
+            .map(|m| specs::memory(&m.value, &from(m, "--memory")))
+            .transpose()?,
+        pids: cfg
+            .pids
+            .as_ref()
+            .map(|p| specs::pids(p.value, &p.from.describe("--pids-limit")))
+            .transpose()?,
+    };
+    let container_workspace = match &cfg.container_path {
+        Some(p) => specs::container_path(&p.value, &from(p, "--container-path"))?.into(),
+        None => workspace.clone(),
+    };
+    let env = cfg
+        .env
+        .iter()
+        .map(|(name, v)| EnvVar {
+            name: name.clone(),
+            value: Secret::new(v.value.clone()),
+        })
+        .collect();
     Ok(Request {
         mode,
         engine,
         inner,
-        image: args.image.clone().unwrap_or_else(image::sandbox_tag),
-        name: args.name.clone().unwrap_or_else(|| default_name(mode)),
-        named: args.name.is_some(),
-        command: args.command.clone(),
+        image: value(&cfg.image).map_or_else(image::sandbox_tag, String::from),
+        env_file: apply::envfile::path_for(&name),
+        name,
+        named: cfg.name.is_some(),
+        command: value(&cfg.command).map(String::from),
         workspace,
         rm: args.rm,
         tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
@@ -126,6 +200,12 @@ pub fn request(args: &RunArgs) -> Result<Request> {
         engine_firewall: args.inner_iptables,
         trace: trace::enabled(),
         network: args.network.clone(),
+        env,
+        volumes,
+        ports,
+        resources,
+        container_workspace,
+        runtime: value(&cfg.runtime).map(String::from),
     })
 }
 

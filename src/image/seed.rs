@@ -73,6 +73,13 @@ fn pack_store(
         engine_firewall: false,
         trace: crate::trace::enabled(),
         network: None,
+        env: Vec::new(),
+        env_file: apply::envfile::path_for("seed"),
+        volumes: Vec::new(),
+        ports: Vec::new(),
+        resources: Default::default(),
+        container_workspace: work.to_path_buf(),
+        runtime: None,
     };
     let host = probe::probe_for(Some(engine.kind));
     let image = ImageFacts {

@@ -5,6 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use sha2::{Digest, Sha256};
+
+use super::resources::EnvVar;
 use super::{Arg, INIT_PATH, labels};
 use crate::plan::inner::PRELOAD_DIR;
 
@@ -17,6 +20,25 @@ const KEYS: [(&str, &str); 6] = [
     (labels::PORTS, "published ports"),
     (labels::ENV, "environment"),
 ];
+
+/// The environment as an identity: its names, and a digest of the values so
+/// that a changed value is noticed. (The engine shows the values themselves to
+/// whoever may inspect the container; the digest adds nothing to that.)
+pub fn env_summary(env: &[EnvVar]) -> Vec<String> {
+    if env.is_empty() {
+        return Vec::new();
+    }
+    let mut vars: Vec<&EnvVar> = env.iter().collect();
+    vars.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut hash = Sha256::new();
+    for v in &vars {
+        hash.update(format!("{}={}\n", v.name, v.value.expose()));
+    }
+    let digest = hex::encode(hash.finalize());
+    let mut out: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
+    out.push(format!("sha256:{}", &digest[..12]));
+    out
+}
 
 /// Identity labels from the parts of a plan that define the sandbox.
 pub fn labels(
@@ -111,6 +133,20 @@ mod tests {
         assert_eq!(l[labels::MOUNTS], "/home/u/p:/home/u/p");
         assert_eq!(l[labels::PORTS], "8080:80");
         assert_eq!(l[labels::INNER], "podman");
+    }
+
+    #[test]
+    fn a_changed_env_value_changes_the_identity_without_showing_it() {
+        let var = |v: &str| EnvVar {
+            name: "TOKEN".into(),
+            value: crate::plan::resources::Secret::new(v.to_string()),
+        };
+        let a = env_summary(&[var("one")]);
+        let b = env_summary(&[var("two")]);
+        assert_eq!(a[0], "TOKEN");
+        assert_ne!(a, b);
+        assert!(!a.join(",").contains("one"));
+        assert!(env_summary(&[]).is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod identity;
 pub mod inner;
 pub mod privileged;
 pub mod render;
+pub mod resources;
 pub mod sock;
 
 use std::path::PathBuf;
@@ -119,6 +120,20 @@ pub struct Request {
     pub trace: bool,
     /// The network the user asked for; None lets the plan choose.
     pub network: Option<String>,
+    /// Environment for the sandbox; passed through `env_file`, never on a command line.
+    pub env: Vec<resources::EnvVar>,
+    /// Where `run` writes the environment (mode 0600, removed when the run ends).
+    pub env_file: PathBuf,
+    /// Bind mounts (`-v`, volumes).
+    pub volumes: Vec<resources::Volume>,
+    /// Published ports (`-p`, ports), checked.
+    pub ports: Vec<String>,
+    /// CPU, memory and process limits.
+    pub resources: resources::Resources,
+    /// Where the workspace is mounted inside (`--container-path`; by default its host path).
+    pub container_workspace: PathBuf,
+    /// OCI runtime for the sandbox (`--runtime`).
+    pub runtime: Option<String>,
 }
 
 /// What is known of the sandbox image before anything starts.
@@ -170,6 +185,9 @@ pub struct Plan {
     /// A kept sandbox: the arguments of `ENGINE exec` that run the command in
     /// it; None for a throw-away sandbox, whose init runs the command itself.
     pub exec: Option<Vec<String>>,
+    /// The sandbox's environment (values masked when shown), written to `env_file` at run time.
+    pub env: Vec<resources::EnvVar>,
+    pub env_file: Option<PathBuf>,
 }
 
 /// A process dindbox starts on the host before the sandbox and stops after it.
@@ -238,14 +256,15 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
 /// Put what defines the sandbox on it as labels, last, once every flag is known.
 fn label_identity(plan: &mut Plan, req: &Request) {
     let inner = plan.inner.engine.as_ref().map(|e| e.kind.name());
-    plan.identity = identity::labels(req.mode.name(), inner, &req.image, &plan.run, &[]);
+    let env = identity::env_summary(&req.env);
+    plan.identity = identity::labels(req.mode.name(), inner, &req.image, &plan.run, &env);
     let mut args = Vec::new();
     for (key, value) in plan.identity.iter().filter(|(_, v)| !v.is_empty()) {
         args.extend(["--label".to_string(), format!("{key}={value}")]);
     }
     args.extend([
         "--label".to_string(),
-        format!("{}={}", labels::WORKDIR, req.workspace.display()),
+        format!("{}={}", labels::WORKDIR, req.container_workspace.display()),
         "--label".to_string(),
         format!("{}={}", labels::TIMEOUT, req.ready_timeout_ms),
     ]);
@@ -371,10 +390,19 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         "dindbox itself is the sandbox's init: it reaps zombies, sets up and waits for the inner engine, and passes the command's exit status on",
     ));
     let ws = req.workspace.display().to_string();
-    run.push(Arg::new(
-        ["-v".to_string(), format!("{ws}:{ws}"), "-w".to_string(), ws.clone()],
-        "the workspace, at the same absolute path inside as outside (so bind mounts given to an engine from inside name real host paths)",
-    ));
+    let inside = req.container_workspace.display().to_string();
+    run.push(if ws == inside {
+        Arg::new(
+            ["-v".to_string(), format!("{ws}:{ws}"), "-w".to_string(), ws.clone()],
+            "the workspace, at the same absolute path inside as outside (so bind mounts given to an engine from inside name real host paths)",
+        )
+    } else {
+        Arg::new(
+            ["-v".to_string(), format!("{ws}:{inside}"), "-w".to_string(), inside.clone()],
+            "the workspace, at the path asked for (containerPath, --container-path); paths given to an engine from inside differ from the host's",
+        )
+    });
+    run.extend(resources::args(req));
     if let Some(ul) = ulimits(host) {
         run.push(Arg::new(
             [
@@ -408,8 +436,9 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         Some(c) => vec!["/bin/sh".to_string(), "-c".to_string(), c.clone()],
         None => Vec::new(),
     };
+    let inside = req.container_workspace.display().to_string();
     let exec = (!req.rm)
-        .then(|| attach::exec_args(&req.name, &ws, req.tty, req.ready_timeout_ms, &command));
+        .then(|| attach::exec_args(&req.name, &inside, req.tty, req.ready_timeout_ms, &command));
     Plan {
         mode: req.mode,
         engine: engine.kind,
@@ -432,6 +461,8 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         service: None,
         identity: Default::default(),
         exec,
+        env: req.env.clone(),
+        env_file: (!req.env.is_empty()).then(|| req.env_file.clone()),
     }
 }
 

@@ -28,6 +28,13 @@ fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request
         engine_firewall: false,
         trace: false,
         network: None,
+        env: Vec::new(),
+        env_file: PathBuf::from("/run/user/0/dindbox/env/box.env"),
+        volumes: Vec::new(),
+        ports: Vec::new(),
+        resources: Default::default(),
+        container_workspace: PathBuf::from("/home/u/project"),
+        runtime: None,
     }
 }
 
@@ -525,4 +532,71 @@ fn rootful_podman_sandboxes_use_slirp4netns_unless_asked_otherwise() {
         !p.run.iter().any(|a| a.args[0] == "--network"),
         "Docker's bridge is fast: its default"
     );
+}
+
+#[test]
+fn volumes_ports_and_limits_reach_the_argv_with_reasons() {
+    use super::resources::{Resources, Volume};
+    let mut req = request(Mode::Common, Some(EngineKind::Docker), EngineKind::Podman);
+    req.volumes = vec![Volume {
+        host: PathBuf::from("/srv/data"),
+        container: "/data".into(),
+        options: Some("ro".into()),
+    }];
+    req.ports = vec!["127.0.0.1:8080:80".into()];
+    req.resources = Resources {
+        cpus: Some("1.5".into()),
+        memory: Some(512 << 20),
+        pids: Some(256),
+    };
+    req.container_workspace = PathBuf::from("/workspace");
+    for host in [this_machine(), ubuntu()] {
+        let p = plan(&req, &host);
+        assert!(has(&p, &["-v", "/srv/data:/data:ro"]), "{}", line(&p));
+        assert!(has(&p, &["-p", "127.0.0.1:8080:80"]));
+        assert!(has(&p, &["--cpus", "1.5"]));
+        assert!(has(&p, &["--memory", "536870912"]));
+        assert!(has(&p, &["--pids-limit", "256"]));
+        assert!(has(
+            &p,
+            &["-v", "/home/u/project:/workspace", "-w", "/workspace"]
+        ));
+        let why = &p.run.iter().find(|a| a.args[0] == "--memory").unwrap().why;
+        assert!(why.contains("512 MiB"), "{why}");
+    }
+}
+
+#[test]
+fn env_values_stay_out_of_the_argv_and_the_shown_plan() {
+    use super::resources::{EnvVar, Secret};
+    let mut req = request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman);
+    req.env = vec![EnvVar {
+        name: "API_TOKEN".into(),
+        value: Secret::new("s3cr3t-value"),
+    }];
+    let p = plan(&req, &this_machine());
+    let argv = p.argv().join(" ");
+    assert!(!argv.contains("s3cr3t-value"), "{argv}");
+    assert!(
+        argv.contains("--env-file /run/user/0/dindbox/env/box.env"),
+        "{argv}"
+    );
+    assert!(!render::text(&p).contains("s3cr3t-value"));
+    assert!(!render::json(&p).contains("s3cr3t-value"));
+    assert!(render::text(&p).contains("API_TOKEN"));
+    assert_eq!(p.env[0].value.expose(), "s3cr3t-value");
+    let none = plan(
+        &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman),
+        &this_machine(),
+    );
+    assert!(!none.argv().iter().any(|a| a == "--env-file"));
+    assert_eq!(none.env_file, None);
+}
+
+/// A plan for tests elsewhere (e.g. of applying it).
+pub fn sample_plan() -> Plan {
+    plan(
+        &request(Mode::Common, Some(EngineKind::Docker), EngineKind::Podman),
+        &this_machine(),
+    )
 }

@@ -1,0 +1,30 @@
+//! `dindbox config show|command|schema`.
+
+use crate::cli::ConfigCommand;
+use crate::config;
+use crate::error::{Error, Result};
+use crate::process::quote_argv;
+
+pub fn run(cmd: ConfigCommand) -> Result<i32> {
+    match cmd {
+        ConfigCommand::Show(args) => {
+            let cwd = std::env::current_dir().map_err(|e| {
+                Error::failure("could not read the current directory").cause(e.to_string())
+            })?;
+            let resolved = config::resolve::resolve(&args, &cwd)?;
+            // Every value checked as a run would check it, before anything is shown.
+            super::run::request_from(&args, &resolved)?;
+            if args.json {
+                println!("{}", config::show::json(&resolved));
+            } else {
+                print!("{}", config::show::text(&resolved));
+            }
+        }
+        ConfigCommand::Command(args) => {
+            let (_, plan) = super::run::prepare(&args)?;
+            println!("{}", quote_argv(&plan.argv()));
+        }
+        ConfigCommand::Schema => println!("{}", config::format::schema()),
+    }
+    Ok(0)
+}
