@@ -6,6 +6,7 @@ pub mod common;
 pub mod dind;
 pub mod inner;
 pub mod privileged;
+pub mod remote;
 pub mod render;
 pub mod sock;
 
@@ -196,6 +197,8 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
     check_workspace(&req.workspace)?;
     let engine = choose_engine(req, host)?;
     check_image(req, image)?;
+    let view = remote::view(host, engine);
+    let host = view.as_ref();
     let mut plan = base(req, host, engine);
     outer_runtime(&mut plan, host, engine)?;
     if req.privileged {
@@ -206,6 +209,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    remote::notes(&mut plan, req, engine);
     Ok(plan)
 }
 

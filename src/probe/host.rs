@@ -14,7 +14,7 @@ use super::facts::{
 };
 
 /// Capability names by number, as in linux/capability.h (0..=40).
-const CAP_NAMES: [&str; 41] = [
+pub const CAP_NAMES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
