@@ -1,27 +1,89 @@
 //! `dindbox doctor`: what this host is and allows, and what follows from it.
 
+mod changes;
+mod check;
+mod matrix;
+mod render;
+
 use std::io::Write;
 
+use serde::Serialize;
+
 use crate::cli::DoctorArgs;
-use crate::engine::EngineKind;
+use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, Result};
-use crate::plan::{ENGINE_DEFAULT_NOFILE, install_hint, start_hint, ulimits};
+use crate::plan::{ENGINE_DEFAULT_NOFILE, ImageFacts, install_hint, start_hint, ulimits};
 use crate::probe::facts::{
     CgroupLayout, DeviceNode, EngineFacts, HostFacts, SelinuxMode, SubIdRange,
 };
+use matrix::{Combo, Row};
+
+/// `doctor --json`: the facts (as before, at the top level), the matrix and the changes.
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    facts: &'a HostFacts,
+    matrix: &'a [Row],
+    host_changes: &'a [String],
+}
 
 pub fn run(args: DoctorArgs) -> Result<i32> {
     let facts = crate::probe::probe();
+    let mut rows = matrix::rows(&facts, |kind| sandbox_image(&facts, kind), row_name);
+    if args.check {
+        let exe = crate::paths::own_executable()?;
+        for row in &mut rows {
+            eprintln!("checking: {}", row.command);
+            let measured = check::measure(&exe, &row.combo, &row.name, &facts);
+            eprintln!(
+                "  {} in {:.2} s{}",
+                if measured.works { "works" } else { "fails" },
+                measured.seconds,
+                measured
+                    .error
+                    .as_deref()
+                    .map_or(String::new(), |e| format!(": {e}"))
+            );
+            row.checked = Some(measured);
+        }
+    }
+    let changes = changes::host_changes(&facts);
     let text = if args.json {
-        let json = serde_json::to_string_pretty(&facts).map_err(|e| {
-            Error::failure("could not write the host facts as JSON").cause(e.to_string())
+        let report = Report {
+            facts: &facts,
+            matrix: &rows,
+            host_changes: &changes,
+        };
+        let json = serde_json::to_string_pretty(&report).map_err(|e| {
+            Error::failure("could not write the doctor's report as JSON").cause(e.to_string())
         })?;
         format!("{json}\n")
     } else {
-        report(&facts)
+        format!("{}\n{}", report(&facts), render::matrix(&rows, &changes))
     };
     print(&text)?;
     Ok(0)
+}
+
+/// A name for a row's sandbox: `dindbox-MODE-DATE-TIME-RANDOM-ENGINE[-INNER]`.
+fn row_name(combo: &Combo) -> String {
+    let inner = combo.inner.map_or(String::new(), |i| format!("-{i}"));
+    format!(
+        "{}-{}{inner}",
+        crate::commands::run::default_name(combo.mode),
+        combo.engine
+    )
+}
+
+/// What `run` would find of the default sandbox image on an engine.
+fn sandbox_image(facts: &HostFacts, kind: EngineKind) -> Result<ImageFacts> {
+    match facts.engine(kind) {
+        Some(e) if e.answers => crate::commands::run::image_facts(
+            &Engine::new(e.kind, &e.binary),
+            &crate::image::sandbox_tag(),
+        ),
+        _ => Ok(ImageFacts::default()),
+    }
 }
 
 /// Write to stdout; a reader that went away (`doctor | head`) is not an error.

@@ -123,7 +123,7 @@ pub fn request(args: &RunArgs) -> Result<Request> {
     })
 }
 
-fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
+pub fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
     let Some(labels_json) = engine.image_labels(image)? else {
         return Ok(ImageFacts::default());
     };
