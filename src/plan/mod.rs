@@ -510,4 +510,6 @@ pub fn check_name(name: &str) -> Result<()> {
 }
 
 #[cfg(test)]
+mod fixture_hosts;
+#[cfg(test)]
 pub mod tests;
