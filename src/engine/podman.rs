@@ -115,7 +115,8 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
             ("seccomp", s.seccomp_enabled),
         ]
         .into_iter()
-        .filter_map(|(name, on)| on.then(|| name.to_string()))
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name.to_string())
         .collect();
     }
     facts.kernel = info.host.kernel;
