@@ -3,6 +3,8 @@
 mod changes;
 mod check;
 mod matrix;
+#[cfg(test)]
+mod matrix_tests;
 mod render;
 
 use std::io::Write;
@@ -29,7 +31,11 @@ struct Report<'a> {
 
 pub fn run(args: DoctorArgs) -> Result<i32> {
     let facts = crate::probe::probe();
-    let mut rows = matrix::rows(&facts, |kind| sandbox_image(&facts, kind), row_name);
+    let mut rows = matrix::rows(
+        &facts,
+        |kind, image| sandbox_image(&facts, kind, image),
+        row_name,
+    );
     if args.check {
         let exe = crate::paths::own_executable()?;
         for row in &mut rows {
@@ -75,13 +81,12 @@ fn row_name(combo: &Combo) -> String {
     )
 }
 
-/// What `run` would find of the default sandbox image on an engine.
-fn sandbox_image(facts: &HostFacts, kind: EngineKind) -> Result<ImageFacts> {
+/// What `run` would find of the sandbox image on an engine.
+fn sandbox_image(facts: &HostFacts, kind: EngineKind, image: &str) -> Result<ImageFacts> {
     match facts.engine(kind) {
-        Some(e) if e.answers => crate::commands::run::image_facts(
-            &Engine::new(e.kind, &e.binary),
-            &crate::image::sandbox_tag(),
-        ),
+        Some(e) if e.answers => {
+            crate::commands::run::image_facts(&Engine::new(e.kind, &e.binary), image)
+        }
         _ => Ok(ImageFacts::default()),
     }
 }

@@ -159,19 +159,23 @@ impl Row {
     }
 }
 
-/// The rows for `host`, each predicted with the image facts of its engine.
+/// The rows for `host`, each predicted with the facts of its sandbox image
+/// on its engine.
 pub fn rows(
     host: &HostFacts,
-    image: impl Fn(EngineKind) -> Result<ImageFacts>,
+    image: impl Fn(EngineKind, &str) -> Result<ImageFacts>,
     name: impl Fn(&Combo) -> String,
 ) -> Vec<Row> {
     Combo::all(host)
         .into_iter()
         .map(|combo| {
             let name = name(&combo);
-            let predicted = match (combo.request(&name), image(combo.engine)) {
-                (Ok(req), Ok(image)) => predict(&req, host, &image),
-                (Err(e), _) | (_, Err(e)) => Prediction::of(Err(e)),
+            let predicted = match combo
+                .request(&name)
+                .and_then(|req| Ok((image(combo.engine, &req.image)?, req)))
+            {
+                Ok((image, req)) => predict(&req, host, &image),
+                Err(e) => Prediction::of(Err(e)),
             };
             Row {
                 command: combo.command_line(&name),
