@@ -8,6 +8,17 @@ use crate::probe::facts::{CgroupLayout, DeviceNode, HostFacts};
 /// Each change that the facts call for, as one line: what to do, and what for.
 pub fn host_changes(f: &HostFacts) -> Vec<String> {
     let mut changes = engine_changes(f);
+    let answering: Vec<_> = f.engines.iter().filter(|e| e.answers).collect();
+    if !answering.is_empty() && answering.iter().all(|e| e.remote) {
+        // This machine's kernel runs no container: what matters is the engine's machine.
+        if answering
+            .iter()
+            .any(|e| e.rootless && e.kind == EngineKind::Podman)
+        {
+            changes.push("`podman machine stop; podman machine set --rootful; podman machine start`: dind runs on a rootful machine".into());
+        }
+        return changes;
+    }
     if !f.has_cap("CAP_SYS_ADMIN") {
         changes.push("run dindbox where the capability bounding set has CAP_SYS_ADMIN (on the machine itself, not in a container without it): every inner engine needs it".into());
     }
@@ -45,14 +56,19 @@ fn engine_changes(f: &HostFacts) -> Vec<String> {
         match f.engine(kind) {
             None => changes.push(install_hint(kind)),
             Some(e) if !e.answers => changes.push(start_hint(kind)),
-            Some(e) if e.rootless && e.live_socket().is_none() && kind == EngineKind::Podman => {
+            Some(e)
+                if e.rootless
+                    && !e.remote
+                    && e.live_socket().is_none()
+                    && kind == EngineKind::Podman =>
+            {
                 changes.push("run `systemctl --user enable --now podman.socket`: a lasting API socket for sock mode, as Docker clients expect".into());
             }
             Some(_) => {}
         }
     }
     let answering: Vec<_> = f.engines.iter().filter(|e| e.answers).collect();
-    if !answering.is_empty() && answering.iter().all(|e| e.rootless) {
+    if answering.iter().any(|e| !e.remote) && answering.iter().all(|e| e.rootless) {
         changes.push("run a rootful engine too (rootful Docker, or Podman as root): dind with Docker inside cannot run under a rootless one".into());
     }
     changes

@@ -228,3 +228,14 @@ fn a_check_that_differs_from_the_prediction_says_so() {
         assert!(text.contains(expected), "{expected}: {text}");
     }
 }
+#[test]
+fn a_podman_machine_is_told_of_changes_to_the_machine_not_to_the_mac() {
+    let changes = host_changes(&fixtures::macos_podman_machine());
+    assert_eq!(
+        changes,
+        vec![
+            "`podman machine stop; podman machine set --rootful; podman machine start`: dind runs on a rootful machine"
+        ],
+        "nothing about the Mac's missing cgroups, capabilities or subuids"
+    );
+}

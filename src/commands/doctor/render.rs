@@ -26,10 +26,17 @@ pub fn matrix(rows: &[Row], changes: &[String]) -> String {
     out.join("\n") + "\n"
 }
 
+/// The width of the table when stdout is not a terminal.
+const WIDTH: u16 = 140;
+
 fn table(rows: &[Row], checked: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::ASCII_FULL)
         .set_content_arrangement(ContentArrangement::Dynamic);
+    if t.width().is_none() {
+        // Not a terminal: lines of a width a log or a pager shows whole.
+        t.set_width(WIDTH);
+    }
     let mut header = vec!["ENGINE", "MODE", "INNER", "PREDICTED"];
     if checked {
         header.push("CHECKED");
