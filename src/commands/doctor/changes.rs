@@ -55,6 +55,9 @@ fn engine_changes(f: &HostFacts) -> Vec<String> {
     for kind in EngineKind::ALL {
         match f.engine(kind) {
             None => changes.push(install_hint(kind)),
+            Some(e) if !e.answers && kind == EngineKind::Docker && denied(e.error.as_deref()) => {
+                changes.push("`usermod -aG docker USER` (then log in again): Docker's socket refuses this user".into());
+            }
             Some(e) if !e.answers => changes.push(start_hint(kind)),
             Some(e)
                 if e.rootless
@@ -72,6 +75,11 @@ fn engine_changes(f: &HostFacts) -> Vec<String> {
         changes.push("run a rootful engine too (rootful Docker, or Podman as root): dind with Docker inside cannot run under a rootless one".into());
     }
     changes
+}
+
+/// The engine runs, but its socket does not let this user in.
+fn denied(error: Option<&str>) -> bool {
+    error.is_some_and(|e| e.contains("permission denied") && e.contains(".sock"))
 }
 
 /// Someone means to run engines without root here: a rootless engine

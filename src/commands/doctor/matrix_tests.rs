@@ -197,7 +197,7 @@ fn the_table_shows_refusals_with_their_fix_and_changes_only_when_needed() {
         &matrix(&fedora_rootless()),
         &host_changes(&fedora_rootless()),
     );
-    assert!(text.contains("refused (3)"), "{text}");
+    assert!(text.contains("no (exit 3)"), "{text}");
     assert!(
         text.contains("fix: use the host engine's socket instead"),
         "{text}"
@@ -237,5 +237,29 @@ fn a_podman_machine_is_told_of_changes_to_the_machine_not_to_the_mac() {
             "`podman machine stop; podman machine set --rootful; podman machine start`: dind runs on a rootful machine"
         ],
         "nothing about the Mac's missing cgroups, capabilities or subuids"
+    );
+}
+
+#[test]
+fn a_user_the_docker_socket_refuses_is_told_of_the_group_not_to_start_docker() {
+    let mut host = this_machine();
+    host.uid = 1000;
+    let docker = host
+        .engines
+        .iter_mut()
+        .find(|e| e.kind == EngineKind::Docker)
+        .unwrap();
+    docker.answers = false;
+    docker.error = Some("permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock".into());
+    let changes = host_changes(&host);
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.starts_with("`usermod -aG docker USER`")),
+        "{changes:#?}"
+    );
+    assert!(
+        !changes.iter().any(|c| c.contains("systemctl start docker")),
+        "{changes:#?}"
     );
 }

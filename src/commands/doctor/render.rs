@@ -52,7 +52,7 @@ fn table(rows: &[Row], checked: bool) -> String {
             if p.works {
                 "works".to_string()
             } else {
-                format!("refused ({})", p.exit)
+                format!("no (exit {})", p.exit)
             },
         ];
         if checked {
