@@ -176,3 +176,54 @@ fn doctor_check_of_an_image_that_is_not_there_fails_as_predicted() {
         "the changes are always in the JSON"
     );
 }
+
+/// The rootless user `scripts/setup-host.sh` makes (with subordinate ids).
+const ROOTLESS_USER: &str = "dindbox-test";
+
+/// Run a shell command line as the rootless user, in a directory it can read.
+fn as_rootless_user(script: &str) -> Run {
+    Run::from(
+        std::process::Command::new("su")
+            .args([ROOTLESS_USER, "-s", "/bin/sh", "-c"])
+            .arg(format!("cd /tmp && {script}"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("su runs"),
+    )
+}
+
+#[test]
+fn doctor_check_agrees_with_the_prediction_for_a_rootless_user() {
+    let _guard = shared();
+    let run = as_rootless_user(&format!("exec {BIN} doctor --check --json")).ok();
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_ne!(report["uid"], 0);
+    let podman = report["engines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "podman")
+        .expect("podman for the user");
+    assert_eq!(podman["rootless"], true, "{podman}");
+    let rows = rows(&report);
+    assert_eq!(rows.len(), 8);
+    for row in &rows {
+        let (predicted, checked) = (&row["predicted"], &row["checked"]);
+        assert_eq!(
+            checked["works"],
+            predicted["works"],
+            "{}: measured {checked} against predicted {predicted}",
+            text(&row["command"])
+        );
+        if predicted["works"] == false {
+            assert_eq!(checked["exit"], predicted["exit"], "{checked}");
+            assert!(!predicted["fix"].as_array().unwrap().is_empty());
+        }
+        assert_eq!(checked["left_behind"], Value::Array(vec![]));
+        if row["engine"] == "podman" {
+            let name = text(&row["name"]);
+            let inspect = as_rootless_user(&format!("podman container inspect {name}"));
+            assert_ne!(inspect.code, 0, "{name} was left in the user's Podman");
+        }
+    }
+}

@@ -258,3 +258,30 @@ fn inside_a_container_without_sys_admin_dind_is_refused_and_sock_works() {
         "same kernel: not remote"
     );
 }
+
+#[test]
+fn rootless_podman_where_the_user_cannot_open_the_tun_device_is_refused() {
+    let mut host = fedora_rootless();
+    host.devices.net_tun.as_mut().unwrap().mode = 0o600;
+    let e = refusal(
+        &request(Mode::Common, None, EngineKind::Podman),
+        &host,
+        &our_image(),
+    );
+    assert_eq!(e.code, exit::REFUSED);
+    assert!(e.causes[0].contains("/dev/net/tun is 0600"), "{e}");
+    assert!(e.hints[0].contains("`chmod 666 /dev/net/tun`"), "{e}");
+    let mut req = request(Mode::Common, None, EngineKind::Podman);
+    req.network = Some("none".into());
+    plan(&req, &host);
+    host.devices.net_tun = None;
+    let e = refusal(
+        &request(Mode::Common, None, EngineKind::Podman),
+        &host,
+        &our_image(),
+    );
+    assert!(e.causes[0].contains("does not exist"), "{e}");
+    let mut rootful = fedora_rootful();
+    rootful.devices.net_tun.as_mut().unwrap().mode = 0o600;
+    plan(&request(Mode::Common, None, EngineKind::Podman), &rootful);
+}

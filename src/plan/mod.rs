@@ -8,6 +8,7 @@ pub mod inner;
 pub mod privileged;
 pub mod remote;
 pub mod render;
+pub mod rootless_net;
 pub mod sock;
 
 use std::path::PathBuf;
@@ -209,6 +210,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    rootless_net::check(req, host, engine)?;
     remote::notes(&mut plan, req, engine);
     Ok(plan)
 }
