@@ -168,10 +168,12 @@ fn engine_lines(engines: &[EngineFacts]) -> Vec<String> {
 
 fn engine_row(e: &EngineFacts) -> Vec<String> {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
-    let mode = match (e.answers, e.rootless) {
-        (false, _) => "-",
-        (true, true) => "rootless",
-        (true, false) => "rootful",
+    let mode = match (e.answers, e.rootless, e.remote) {
+        (false, _, _) => "-",
+        (true, true, false) => "rootless",
+        (true, false, false) => "rootful",
+        (true, true, true) => "rootless, remote",
+        (true, false, true) => "rootful, remote",
     };
     let cgroups = [
         e.cgroup_driver.clone(),
@@ -361,6 +363,19 @@ fn runtimes(f: &HostFacts) -> String {
 /// What follows from the facts, one remark each, with the fix where there is one.
 fn remarks(f: &HostFacts) -> Vec<String> {
     let mut notes = engine_remarks(&f.engines);
+    let answering: Vec<&EngineFacts> = f.engines.iter().filter(|e| e.answers).collect();
+    if !answering.is_empty() && answering.iter().all(|e| e.remote) {
+        let mut kernels: Vec<&str> = answering
+            .iter()
+            .filter_map(|e| e.kernel.as_deref())
+            .collect();
+        kernels.dedup();
+        notes.push(format!(
+            "the engines run under another kernel ({}), in a VM or on another machine: the host facts above are this machine's and say nothing about theirs; plans use what the engines report",
+            kernels.join(", ")
+        ));
+        return notes;
+    }
     notes.extend(cgroup_remarks(f));
     if !f.caps.missing.is_empty() {
         notes.push(format!(
@@ -412,6 +427,8 @@ fn engine_remarks(engines: &[EngineFacts]) -> Vec<String> {
                 e.kind,
                 start_hint(e.kind)
             ));
+        } else if e.remote {
+            continue;
         } else if e.live_socket().is_none() && e.kind == EngineKind::Podman {
             notes.push(format!(
                 "podman answers but no API socket of it does: sock mode serves one for each sandbox; for a lasting one, {}",
@@ -554,6 +571,18 @@ mod tests {
         assert!(has("inside a docker container"), "{notes:#?}");
         // Root needs no user namespaces of its own.
         assert!(!has("subuid"), "{notes:#?}");
+    }
+
+    #[test]
+    fn a_client_of_a_podman_machine_gets_no_remarks_on_its_own_kernel() {
+        let f = crate::probe::fixtures::macos_podman_machine();
+        let notes = remarks(&f);
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert!(
+            notes[0].starts_with("the engines run under another kernel (6.12.9-200.fc41.aarch64),"),
+            "{notes:#?}"
+        );
+        assert!(report(&f).contains("  podman  yes      5.3.1    rootless, remote"));
     }
 
     #[test]
