@@ -51,6 +51,7 @@ struct Info {
     #[serde(default)]
     security_options: Vec<String>,
     kernel_version: Option<String>,
+    name: Option<String>,
     /// Set by the CLI when the daemon could not be reached.
     #[serde(default)]
     server_errors: Vec<String>,
@@ -84,6 +85,7 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
         .map(String::from)
         .collect();
     facts.kernel = info.kernel_version;
+    facts.host_name = info.name;
     Ok(facts)
 }
 
@@ -103,6 +105,7 @@ mod tests {
         assert!(f.runtimes.contains(&"runc".to_string()));
         assert!(!f.rootless);
         assert_eq!(f.kernel.as_deref(), Some("6.18.44-fc-v769"));
+        assert_eq!(f.host_name.as_deref(), Some("vm"));
         assert_eq!(f.security, vec!["seccomp"]);
     }
 

@@ -52,6 +52,7 @@ struct Host {
     oci_runtime: Option<Named>,
     security: Option<Security>,
     kernel: Option<String>,
+    hostname: Option<String>,
     #[serde(default)]
     service_is_remote: bool,
     remote_socket: Option<RemoteSocket>,
@@ -120,6 +121,7 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
         .collect();
     }
     facts.kernel = info.host.kernel;
+    facts.host_name = info.host.hostname;
     facts.remote = info.host.service_is_remote;
     facts.remote_socket = info.host.remote_socket.and_then(|s| s.path);
     Ok(facts)
@@ -141,6 +143,7 @@ mod tests {
         assert_eq!(f.storage_driver.as_deref(), Some("overlay"));
         assert!(!f.rootless);
         assert_eq!(f.kernel.as_deref(), Some("6.18.44-fc-v769"));
+        assert_eq!(f.host_name.as_deref(), Some("vm"));
         assert!(!f.remote);
         assert_eq!(f.remote_socket.as_deref(), Some("/run/podman/podman.sock"));
         assert_eq!(f.security, vec!["seccomp"]);

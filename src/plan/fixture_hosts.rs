@@ -257,6 +257,34 @@ fn inside_a_container_without_sys_admin_dind_is_refused_and_sock_works() {
         p.notes.iter().all(|n| !n.contains("another kernel")),
         "same kernel: not remote"
     );
+    assert!(
+        p.notes.iter().any(|n| n.contains(
+            "docker answers from outside the podman container dindbox runs in (its host is `ubuntu-host`)"
+        )),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n
+                .contains("must exist at the same paths on `ubuntu-host`, not in this container")),
+        "{:?}",
+        p.notes
+    );
+}
+
+#[test]
+fn an_engine_in_the_same_container_gets_no_note_on_paths() {
+    let p = plan(
+        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Docker),
+        &crate::probe::fixtures::this_machine(),
+    );
+    assert!(
+        p.notes.iter().all(|n| !n.contains("same paths")),
+        "{:?}",
+        p.notes
+    );
 }
 
 #[test]

@@ -211,7 +211,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
     rootless_net::check(req, host, engine)?;
-    remote::notes(&mut plan, req, engine);
+    remote::notes(&mut plan, req, host, engine);
     Ok(plan)
 }
 

@@ -51,21 +51,39 @@ pub fn view<'a>(host: &'a HostFacts, engine: &EngineFacts) -> Cow<'a, HostFacts>
     })
 }
 
-/// What a plan for a remote engine cannot promise.
-pub fn notes(plan: &mut Plan, req: &Request, engine: &EngineFacts) {
-    if !engine.remote {
+/// What a plan for an engine on another machine cannot promise: a remote
+/// engine, or one that answers from outside the container dindbox runs in.
+pub fn notes(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) {
+    let machine = if engine.remote {
+        plan.notes.push(format!(
+            "{} runs under another kernel ({}): a VM such as `podman machine`, or another machine. This plan uses what the engine reports (cgroups, rootless or not, security modules), not this machine's /proc and /sys; it takes that machine to have every capability and sets no --ulimit. `dindbox doctor --check` tries it for real",
+            engine.kind,
+            engine.kernel.as_deref().unwrap_or("unknown")
+        ));
+        "the engine's machine (`podman machine` shares the home directory), and the binary must be a Linux one for that machine".to_string()
+    } else if let Some(outer) = answers_from_outside(host, engine) {
+        plan.notes.push(format!(
+            "{} answers from outside the {} container dindbox runs in (its host is `{outer}`): its socket was mounted in",
+            engine.kind,
+            host.in_container.as_deref().unwrap_or("engine's")
+        ));
+        format!("`{outer}`, not in this container")
+    } else {
         return;
-    }
+    };
     plan.notes.push(format!(
-        "{} runs under another kernel ({}): a VM such as `podman machine`, or another machine. This plan uses what the engine reports (cgroups, rootless or not, security modules), not this machine's /proc and /sys; it takes that machine to have every capability and sets no --ulimit. `dindbox doctor --check` tries it for real",
-        engine.kind,
-        engine.kernel.as_deref().unwrap_or("unknown")
-    ));
-    plan.notes.push(format!(
-        "the sandbox's init (this dindbox binary, {}) and the workspace ({}) are mounted by their paths here: they must exist at the same paths on the engine's machine (`podman machine` shares the home directory), and the binary must be a Linux one for that machine",
+        "the sandbox's init (this dindbox binary, {}) and the workspace ({}) are mounted by their paths here: they must exist at the same paths on {machine}",
         req.init_binary.display(),
         req.workspace.display()
     ));
+}
+
+/// The engine's host name, when dindbox runs in a container and the engine
+/// is not in it (their host names differ).
+fn answers_from_outside<'a>(host: &HostFacts, engine: &'a EngineFacts) -> Option<&'a str> {
+    host.in_container.as_ref()?;
+    let outer = engine.host_name.as_deref()?;
+    (host.hostname.as_deref()? != outer).then_some(outer)
 }
 
 /// sock mode on a remote engine: the socket as a path on the engine's own

@@ -34,6 +34,10 @@ pub struct HostFacts {
     pub env: EnvFacts,
     /// One entry per engine CLI found, whether it answers or not.
     pub engines: Vec<EngineFacts>,
+    /// This machine's (or container's) host name, to tell an engine that
+    /// answers from outside the container dindbox runs in.
+    #[serde(default)]
+    pub hostname: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -195,6 +199,9 @@ pub struct EngineFacts {
     /// "apparmor", "selinux", "seccomp".
     #[serde(default)]
     pub security: Vec<String>,
+    /// The host name of the engine's machine, as its `info` reports it.
+    #[serde(default)]
+    pub host_name: Option<String>,
 }
 
 impl EngineFacts {
@@ -216,6 +223,7 @@ impl EngineFacts {
             remote: false,
             remote_socket: None,
             security: Vec::new(),
+            host_name: None,
         }
     }
 
