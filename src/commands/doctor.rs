@@ -37,21 +37,7 @@ pub fn run(args: DoctorArgs) -> Result<i32> {
         row_name,
     );
     if args.check {
-        let exe = crate::paths::own_executable()?;
-        for row in &mut rows {
-            eprintln!("checking: {}", row.command);
-            let measured = check::measure(&exe, &row.combo, &row.name, &facts);
-            eprintln!(
-                "  {} in {:.2} s{}",
-                if measured.works { "works" } else { "fails" },
-                measured.seconds,
-                measured
-                    .error
-                    .as_deref()
-                    .map_or(String::new(), |e| format!(": {e}"))
-            );
-            row.checked = Some(measured);
-        }
+        check::all(&mut rows, &facts)?;
     }
     let changes = changes::host_changes(&facts);
     let text = if args.json {

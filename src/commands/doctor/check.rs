@@ -1,6 +1,7 @@
 //! `doctor --check`: start each combination's canary for real, as a user
 //! would (`dindbox run --rm ...`), time it, and leave nothing behind.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use crate::plan::{dind, sock};
 use crate::probe::facts::HostFacts;
 use crate::process::Cmd;
 
-use super::matrix::Combo;
+use super::matrix::{Combo, Row};
 
 /// How long one check may take before it is stopped: the inner engine's
 /// own deadline (60 s) plus starting and removing the sandbox.
@@ -29,6 +30,25 @@ pub struct Measured {
     pub error: Option<String>,
     /// What the run left on the host, which the check then removed.
     pub left_behind: Vec<String>,
+}
+
+/// Check every row, one after the other, saying on stderr how each went (a
+/// reader of stderr that went away stops no check).
+pub fn all(rows: &mut [Row], host: &HostFacts) -> crate::error::Result<()> {
+    let exe = crate::paths::own_executable()?;
+    for row in rows {
+        let mut stderr = std::io::stderr();
+        let _ = writeln!(stderr, "checking: {}", row.command);
+        let m = measure(&exe, &row.combo, &row.name, host);
+        let error = m
+            .error
+            .as_deref()
+            .map_or(String::new(), |e| format!(": {e}"));
+        let what = if m.works { "works" } else { "fails" };
+        let _ = writeln!(stderr, "  {what} in {:.2} s{error}", m.seconds);
+        row.checked = Some(m);
+    }
+    Ok(())
 }
 
 /// Run one combination with dindbox itself (`exe`) and clean up after it.
