@@ -210,7 +210,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
-    rootless_net::check(req, host, engine)?;
+    rootless_net::check(&plan, host, engine)?;
     remote::notes(&mut plan, req, host, engine);
     Ok(plan)
 }

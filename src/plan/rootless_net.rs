@@ -6,11 +6,18 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::{EngineFacts, HostFacts};
 
-use super::Request;
+use super::Plan;
 
-pub fn check(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
+/// Refuse a plan whose sandbox would get rootless Podman's default network
+/// where this user cannot open /dev/net/tun. A network the plan names
+/// (`--network`, asked for or chosen) is left to the engine.
+pub fn check(plan: &Plan, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
     let applies = engine.kind == EngineKind::Podman && engine.rootless && !engine.remote;
-    if !applies || req.network.is_some() {
+    let named = plan
+        .run
+        .iter()
+        .any(|a| a.args.first().is_some_and(|f| f.starts_with("--network")));
+    if !applies || named {
         return Ok(());
     }
     let state = match &host.devices.net_tun {
