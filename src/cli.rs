@@ -20,7 +20,7 @@ pub enum Command {
     Run(RunArgs),
     /// Print the exact engine command and inner set-up for a sandbox, with the reason for each flag. Starts nothing.
     Plan(RunArgs),
-    /// What this host is and allows: engines, cgroups, capabilities, devices, security modules.
+    /// What this host is and allows (engines, cgroups, capabilities, devices, security modules), and which sandboxes work on it.
     Doctor(DoctorArgs),
     /// Run a command (or a shell) in a running sandbox.
     Exec(ExecArgs),
@@ -236,9 +236,12 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Print the facts as JSON.
+    /// Print the facts and the matrix as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Start every combination's canary for real and report what happened.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,27 +1,80 @@
 //! `dindbox doctor`: what this host is and allows, and what follows from it.
 
+mod changes;
+mod check;
+mod matrix;
+#[cfg(test)]
+mod matrix_tests;
+mod render;
+
 use std::io::Write;
 
+use serde::Serialize;
+
 use crate::cli::DoctorArgs;
-use crate::engine::EngineKind;
+use crate::engine::{Engine, EngineKind};
 use crate::error::{Error, Result};
-use crate::plan::{ENGINE_DEFAULT_NOFILE, install_hint, start_hint, ulimits};
+use crate::plan::{ENGINE_DEFAULT_NOFILE, ImageFacts, install_hint, start_hint, ulimits};
 use crate::probe::facts::{
     CgroupLayout, DeviceNode, EngineFacts, HostFacts, SelinuxMode, SubIdRange,
 };
+use matrix::{Combo, Row};
+
+/// `doctor --json`: the facts (as before, at the top level), the matrix and the changes.
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    facts: &'a HostFacts,
+    matrix: &'a [Row],
+    host_changes: &'a [String],
+}
 
 pub fn run(args: DoctorArgs) -> Result<i32> {
     let facts = crate::probe::probe();
+    let mut rows = matrix::rows(
+        &facts,
+        |kind, image| sandbox_image(&facts, kind, image),
+        row_name,
+    );
+    if args.check {
+        check::all(&mut rows, &facts)?;
+    }
+    let changes = changes::host_changes(&facts);
     let text = if args.json {
-        let json = serde_json::to_string_pretty(&facts).map_err(|e| {
-            Error::failure("could not write the host facts as JSON").cause(e.to_string())
+        let report = Report {
+            facts: &facts,
+            matrix: &rows,
+            host_changes: &changes,
+        };
+        let json = serde_json::to_string_pretty(&report).map_err(|e| {
+            Error::failure("could not write the doctor's report as JSON").cause(e.to_string())
         })?;
         format!("{json}\n")
     } else {
-        report(&facts)
+        format!("{}\n{}", report(&facts), render::matrix(&rows, &changes))
     };
     print(&text)?;
     Ok(0)
+}
+
+/// A name for a row's sandbox: `dindbox-MODE-DATE-TIME-RANDOM-ENGINE[-INNER]`.
+fn row_name(combo: &Combo) -> String {
+    let inner = combo.inner.map_or(String::new(), |i| format!("-{i}"));
+    format!(
+        "{}-{}{inner}",
+        crate::commands::run::default_name(combo.mode),
+        combo.engine
+    )
+}
+
+/// What `run` would find of the sandbox image on an engine.
+fn sandbox_image(facts: &HostFacts, kind: EngineKind, image: &str) -> Result<ImageFacts> {
+    match facts.engine(kind) {
+        Some(e) if e.answers => {
+            crate::commands::run::image_facts(&Engine::new(e.kind, &e.binary), image)
+        }
+        _ => Ok(ImageFacts::default()),
+    }
 }
 
 /// Write to stdout; a reader that went away (`doctor | head`) is not an error.
@@ -101,10 +154,12 @@ fn engine_lines(engines: &[EngineFacts]) -> Vec<String> {
 
 fn engine_row(e: &EngineFacts) -> Vec<String> {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
-    let mode = match (e.answers, e.rootless) {
-        (false, _) => "-",
-        (true, true) => "rootless",
-        (true, false) => "rootful",
+    let mode = match (e.answers, e.rootless, e.remote) {
+        (false, _, _) => "-",
+        (true, true, false) => "rootless",
+        (true, false, false) => "rootful",
+        (true, true, true) => "rootless, remote",
+        (true, false, true) => "rootful, remote",
     };
     let cgroups = [
         e.cgroup_driver.clone(),
@@ -294,6 +349,19 @@ fn runtimes(f: &HostFacts) -> String {
 /// What follows from the facts, one remark each, with the fix where there is one.
 fn remarks(f: &HostFacts) -> Vec<String> {
     let mut notes = engine_remarks(&f.engines);
+    let answering: Vec<&EngineFacts> = f.engines.iter().filter(|e| e.answers).collect();
+    if !answering.is_empty() && answering.iter().all(|e| e.remote) {
+        let mut kernels: Vec<&str> = answering
+            .iter()
+            .filter_map(|e| e.kernel.as_deref())
+            .collect();
+        kernels.dedup();
+        notes.push(format!(
+            "the engines run under another kernel ({}), in a VM or on another machine: the host facts above are this machine's and say nothing about theirs; plans use what the engines report",
+            kernels.join(", ")
+        ));
+        return notes;
+    }
     notes.extend(cgroup_remarks(f));
     if !f.caps.missing.is_empty() {
         notes.push(format!(
@@ -345,6 +413,8 @@ fn engine_remarks(engines: &[EngineFacts]) -> Vec<String> {
                 e.kind,
                 start_hint(e.kind)
             ));
+        } else if e.remote {
+            continue;
         } else if e.live_socket().is_none() && e.kind == EngineKind::Podman {
             notes.push(format!(
                 "podman answers but no API socket of it does: sock mode serves one for each sandbox; for a lasting one, {}",
@@ -487,6 +557,18 @@ mod tests {
         assert!(has("inside a docker container"), "{notes:#?}");
         // Root needs no user namespaces of its own.
         assert!(!has("subuid"), "{notes:#?}");
+    }
+
+    #[test]
+    fn a_client_of_a_podman_machine_gets_no_remarks_on_its_own_kernel() {
+        let f = crate::probe::fixtures::macos_podman_machine();
+        let notes = remarks(&f);
+        assert_eq!(notes.len(), 1, "{notes:#?}");
+        assert!(
+            notes[0].starts_with("the engines run under another kernel (6.12.9-200.fc41.aarch64),"),
+            "{notes:#?}"
+        );
+        assert!(report(&f).contains("  podman  yes      5.3.1    rootless, remote"));
     }
 
     #[test]

@@ -209,7 +209,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
     })
 }
 
-fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
+pub fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
     let Some(labels_json) = engine.image_labels(image)? else {
         return Ok(ImageFacts::default());
     };

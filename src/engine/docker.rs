@@ -50,6 +50,8 @@ struct Info {
     runtimes: std::collections::BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     security_options: Vec<String>,
+    kernel_version: Option<String>,
+    name: Option<String>,
     /// Set by the CLI when the daemon could not be reached.
     #[serde(default)]
     server_errors: Vec<String>,
@@ -71,10 +73,19 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
     facts.storage_driver = info.driver;
     facts.default_runtime = info.default_runtime;
     facts.runtimes = info.runtimes.into_keys().collect();
-    facts.rootless = info
+    let names: Vec<&str> = info
         .security_options
         .iter()
-        .any(|o| o.split(',').any(|p| p == "name=rootless"));
+        .filter_map(|o| o.split(',').find_map(|p| p.strip_prefix("name=")))
+        .collect();
+    facts.rootless = names.contains(&"rootless");
+    facts.security = ["apparmor", "selinux", "seccomp"]
+        .into_iter()
+        .filter(|m| names.contains(m))
+        .map(String::from)
+        .collect();
+    facts.kernel = info.kernel_version;
+    facts.host_name = info.name;
     Ok(facts)
 }
 
@@ -93,6 +104,9 @@ mod tests {
         assert_eq!(f.default_runtime.as_deref(), Some("runc"));
         assert!(f.runtimes.contains(&"runc".to_string()));
         assert!(!f.rootless);
+        assert_eq!(f.kernel.as_deref(), Some("6.18.44-fc-v769"));
+        assert_eq!(f.host_name.as_deref(), Some("vm"));
+        assert_eq!(f.security, vec!["seccomp"]);
     }
 
     #[test]

@@ -51,6 +51,16 @@ struct Host {
     cgroup_version: Option<String>,
     oci_runtime: Option<Named>,
     security: Option<Security>,
+    kernel: Option<String>,
+    hostname: Option<String>,
+    #[serde(default)]
+    service_is_remote: bool,
+    remote_socket: Option<RemoteSocket>,
+}
+
+#[derive(Deserialize)]
+struct RemoteSocket {
+    path: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -59,9 +69,16 @@ struct Named {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Security {
     #[serde(default)]
     rootless: bool,
+    #[serde(default)]
+    apparmor_enabled: bool,
+    #[serde(default)]
+    selinux_enabled: bool,
+    #[serde(default)]
+    seccomp_enabled: bool,
 }
 
 #[derive(Deserialize)]
@@ -91,7 +108,22 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
     facts.storage_driver = info.store.graph_driver_name;
     facts.default_runtime = info.host.oci_runtime.and_then(|r| r.name);
     facts.runtimes = facts.default_runtime.iter().cloned().collect();
-    facts.rootless = info.host.security.is_some_and(|s| s.rootless);
+    if let Some(s) = &info.host.security {
+        facts.rootless = s.rootless;
+        facts.security = [
+            ("apparmor", s.apparmor_enabled),
+            ("selinux", s.selinux_enabled),
+            ("seccomp", s.seccomp_enabled),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    }
+    facts.kernel = info.host.kernel;
+    facts.host_name = info.host.hostname;
+    facts.remote = info.host.service_is_remote;
+    facts.remote_socket = info.host.remote_socket.and_then(|s| s.path);
     Ok(facts)
 }
 
@@ -110,6 +142,23 @@ mod tests {
         assert_eq!(f.default_runtime.as_deref(), Some("crun"));
         assert_eq!(f.storage_driver.as_deref(), Some("overlay"));
         assert!(!f.rootless);
+        assert_eq!(f.kernel.as_deref(), Some("6.18.44-fc-v769"));
+        assert_eq!(f.host_name.as_deref(), Some("vm"));
+        assert!(!f.remote);
+        assert_eq!(f.remote_socket.as_deref(), Some("/run/podman/podman.sock"));
+        assert_eq!(f.security, vec!["seccomp"]);
+    }
+
+    #[test]
+    fn a_podman_machine_is_remote_with_its_own_socket_path() {
+        let json = r#"{"host":{"cgroupVersion":"v2","kernel":"6.12.9-200.fc41.x86_64","serviceIsRemote":true,"remoteSocket":{"path":"/run/user/501/podman/podman.sock","exists":true},"security":{"rootless":true,"selinuxEnabled":true,"seccompEnabled":true}},"store":{"graphDriverName":"overlay"},"version":{"Version":"5.3.1"}}"#;
+        let f = parse_info("podman", json).unwrap();
+        assert!(f.remote);
+        assert_eq!(
+            f.remote_socket.as_deref(),
+            Some("/run/user/501/podman/podman.sock")
+        );
+        assert_eq!(f.security, vec!["selinux", "seccomp"]);
     }
 
     #[test]

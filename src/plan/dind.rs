@@ -25,6 +25,9 @@ const ENGINE_CAPS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Why dockerd cannot run in a rootless engine's container, on any host.
+const SECURITYFS_IN_USERNS: &str = "dockerd mounts securityfs (/sys/kernel/security), which the kernel refuses inside a user namespace, where a rootless engine's containers run (`mount: /sys/kernel/security: permission denied`)";
+
 pub fn storage_path(inner: EngineKind) -> &'static str {
     match inner {
         EngineKind::Docker => "/var/lib/docker",
@@ -97,16 +100,21 @@ fn refuse_unsupported(
         return Err(err.hint("or build the default image, which has both: `dindbox image build`"));
     }
     if engine.rootless {
-        return Err(Error::refused(format!(
+        let err = Error::refused(format!(
             "dind on rootless {} is not supported by this version of dindbox",
             engine.kind
         ))
-        .cause("a rootful inner engine needs the host's root to set up its cgroups and networks")
-        .hint("use the host engine's socket instead: `dindbox run -m sock`")
-        .hint(format!(
-            "or run dindbox as root against the rootful {}",
-            engine.kind
-        )));
+        .cause("a rootful inner engine needs the host's root to set up its cgroups and networks");
+        let err = match req.inner {
+            EngineKind::Docker => err.cause(SECURITYFS_IN_USERNS),
+            EngineKind::Podman => err,
+        };
+        return Err(err
+            .hint("use the host engine's socket instead: `dindbox run -m sock`")
+            .hint(format!(
+                "or run dindbox as root against the rootful {}",
+                engine.kind
+            )));
     }
     if !host.has_cap("CAP_SYS_ADMIN") {
         return Err(Error::refused("this host cannot give a sandbox CAP_SYS_ADMIN, which every inner engine needs")

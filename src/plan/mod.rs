@@ -8,8 +8,10 @@ pub mod dind;
 pub mod identity;
 pub mod inner;
 pub mod privileged;
+pub mod remote;
 pub mod render;
 pub mod resources;
+pub mod rootless_net;
 pub mod sock;
 
 use std::path::PathBuf;
@@ -239,6 +241,8 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
     check_workspace(&req.workspace)?;
     let engine = choose_engine(req, host)?;
     check_image(req, image)?;
+    let view = remote::view(host, engine);
+    let host = view.as_ref();
     let mut plan = base(req, host, engine);
     outer_runtime(&mut plan, host, engine)?;
     if req.privileged {
@@ -249,6 +253,8 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    rootless_net::check(&plan, host, engine)?;
+    remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);
     Ok(plan)
 }
@@ -590,5 +596,7 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
+#[cfg(test)]
+mod fixture_hosts;
 #[cfg(test)]
 pub mod tests;

@@ -11,6 +11,7 @@ pub const INSIDE: &str = "/var/run/docker.sock";
 
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
     let path = match engine.live_socket() {
+        _ if engine.remote => super::remote::socket(engine)?,
         Some(socket) => socket.path.clone(),
         None if engine.kind == EngineKind::Podman => {
             let service =

@@ -9,7 +9,7 @@ use super::*;
 use crate::probe::facts::{HostFacts, SelinuxMode};
 use crate::probe::fixtures::{this_machine, ubuntu};
 
-fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request {
+pub(super) fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request {
     Request {
         mode,
         engine,
@@ -38,18 +38,18 @@ fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request
     }
 }
 
-fn our_image() -> ImageFacts {
+pub(super) fn our_image() -> ImageFacts {
     ImageFacts {
         exists: true,
         engines: Some(vec![EngineKind::Podman, EngineKind::Docker]),
     }
 }
 
-fn plan(req: &Request, host: &HostFacts) -> Plan {
+pub(super) fn plan(req: &Request, host: &HostFacts) -> Plan {
     make(req, host, &our_image()).unwrap_or_else(|e| panic!("refused: {e}"))
 }
 
-fn refusal(req: &Request, host: &HostFacts, image: &ImageFacts) -> Error {
+pub(super) fn refusal(req: &Request, host: &HostFacts, image: &ImageFacts) -> Error {
     make(req, host, image).expect_err("the plan should be refused")
 }
 
@@ -59,7 +59,7 @@ fn line(plan: &Plan) -> String {
     argv[..argv.len() - 1].join(" ")
 }
 
-fn has(plan: &Plan, flags: &[&str]) -> bool {
+pub(super) fn has(plan: &Plan, flags: &[&str]) -> bool {
     plan.run.iter().any(|a| a.args == flags)
 }
 

@@ -75,6 +75,18 @@ fn podman_info(kind: EngineKind, binary: &str, uid: u32, fresh: bool) -> Option<
     Some(facts)
 }
 
+/// An engine whose kernel is not this host's runs elsewhere (a VM, another
+/// machine): its facts, not this host's, are what a plan for it may use.
+pub fn mark_remote(engines: &mut [EngineFacts], host_kernel: &str) {
+    for e in engines {
+        let elsewhere = e
+            .kernel
+            .as_deref()
+            .is_some_and(|k| !k.is_empty() && k != host_kernel);
+        e.remote = e.remote || elsewhere;
+    }
+}
+
 /// Where `kind`'s API socket may be, preferred first, without duplicates.
 /// Paths are kept as given (/var/run/docker.sock is often a link to /run/docker.sock).
 pub fn socket_candidates(kind: EngineKind, env: &EnvFacts, uid: u32) -> Vec<String> {
@@ -152,6 +164,21 @@ mod tests {
             }
         );
         assert!(facts.sockets.iter().all(|s| Path::new(&s.path).exists()));
+    }
+
+    #[test]
+    fn an_engine_on_another_kernel_is_remote() {
+        let mut local = EngineFacts::new(EngineKind::Docker, "docker");
+        local.kernel = Some("6.8.0-45-generic".into());
+        let mut vm = EngineFacts::new(EngineKind::Docker, "docker");
+        vm.kernel = Some("6.10.14-linuxkit".into());
+        let mut machine = EngineFacts::new(EngineKind::Podman, "podman");
+        machine.remote = true;
+        let silent = EngineFacts::new(EngineKind::Podman, "podman");
+        let mut engines = [local, vm, machine, silent];
+        mark_remote(&mut engines, "6.8.0-45-generic");
+        let remote: Vec<bool> = engines.iter().map(|e| e.remote).collect();
+        assert_eq!(remote, [false, true, true, false]);
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct HostFacts {
     pub env: EnvFacts,
     /// One entry per engine CLI found, whether it answers or not.
     pub engines: Vec<EngineFacts>,
+    /// This machine's (or container's) host name, to tell an engine that
+    /// answers from outside the container dindbox runs in.
+    #[serde(default)]
+    pub hostname: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -179,6 +183,25 @@ pub struct EngineFacts {
     pub runtimes: Vec<String>,
     /// API sockets of this engine that exist on the host, first the preferred.
     pub sockets: Vec<SocketFacts>,
+    /// The kernel the engine runs on, as its `info` reports it.
+    #[serde(default)]
+    pub kernel: Option<String>,
+    /// The engine runs under another kernel than dindbox (a VM such as
+    /// `podman machine`, or another machine): this host's /proc, /sys and
+    /// /etc say nothing about it.
+    #[serde(default)]
+    pub remote: bool,
+    /// The engine's API socket as a path on the engine's own machine
+    /// (Podman's `host.remoteSocket.path`), which a sandbox there can mount.
+    #[serde(default)]
+    pub remote_socket: Option<String>,
+    /// Security modules the engine reports for its machine: any of
+    /// "apparmor", "selinux", "seccomp".
+    #[serde(default)]
+    pub security: Vec<String>,
+    /// The host name of the engine's machine, as its `info` reports it.
+    #[serde(default)]
+    pub host_name: Option<String>,
 }
 
 impl EngineFacts {
@@ -196,6 +219,11 @@ impl EngineFacts {
             default_runtime: None,
             runtimes: Vec::new(),
             sockets: Vec::new(),
+            kernel: None,
+            remote: false,
+            remote_socket: None,
+            security: Vec::new(),
+            host_name: None,
         }
     }
 

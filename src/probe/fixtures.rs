@@ -18,3 +18,72 @@ pub fn ubuntu() -> HostFacts {
         "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
     ))
 }
+
+/// Fedora 43, Podman 5.7.1 rootless, SELinux enforcing, cgroup v2, kernel 6.17.
+pub fn fedora_rootless() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/fedora-43-podman-5.7-rootless-selinux-cgroupv2.json"
+    ))
+}
+
+/// The same Fedora host with dindbox run as root against rootful Podman.
+pub fn fedora_rootful() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/fedora-43-podman-5.7-rootful-selinux-cgroupv2.json"
+    ))
+}
+
+/// Ubuntu 24.04 with Docker 28 installed rootless for uid 1000.
+pub fn ubuntu_rootless_docker() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-rootless.json"
+    ))
+}
+
+/// A Mac whose Podman and Docker CLIs talk to a `podman machine` VM.
+pub fn macos_podman_machine() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/macos-podman-machine.json"
+    ))
+}
+
+/// Inside a rootful Podman container with its default capabilities and the
+/// host's Docker socket mounted.
+pub fn inside_a_container() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/inside-a-podman-container-with-the-docker-socket.json"
+    ))
+}
+
+/// Every fixture host, by file name.
+pub fn all() -> Vec<(&'static str, HostFacts)> {
+    vec![
+        ("this-machine", this_machine()),
+        ("ubuntu", ubuntu()),
+        ("fedora-rootless", fedora_rootless()),
+        ("fedora-rootful", fedora_rootful()),
+        ("ubuntu-rootless-docker", ubuntu_rootless_docker()),
+        ("macos-podman-machine", macos_podman_machine()),
+        ("inside-a-container", inside_a_container()),
+    ]
+}
+
+#[test]
+fn every_fixture_host_names_its_sources() {
+    for file in
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/hosts")).unwrap()
+    {
+        let path = file.unwrap().path();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let sources = json["source"].as_array().map_or(0, Vec::len);
+        assert!(
+            sources >= 3,
+            "{} says too little of where its facts come from",
+            path.display()
+        );
+        let facts: HostFacts = serde_json::from_value(json).unwrap();
+        assert!(!facts.engines.is_empty(), "{}", path.display());
+    }
+    assert_eq!(all().len(), 7);
+}

@@ -14,7 +14,7 @@ use super::facts::{
 };
 
 /// Capability names by number, as in linux/capability.h (0..=40).
-const CAP_NAMES: [&str; 41] = [
+pub const CAP_NAMES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
@@ -125,6 +125,9 @@ pub fn probe(roots: &Roots, env: EnvFacts) -> HostFacts {
         default_route_mtu: default_route_mtu(&roots.proc, &roots.sys),
         env,
         engines: Vec::new(),
+        hostname: read(&roots.proc.join("sys/kernel/hostname"))
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty()),
     }
 }
 
@@ -826,6 +829,7 @@ eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
     fn probe_reads_a_whole_fixture_tree() {
         let (_dir, roots) = tree(&[
             ("proc/sys/kernel/osrelease", "6.18.44-fc-v769\n"),
+            ("proc/sys/kernel/hostname", "vm\n"),
             ("proc/sys/kernel/cap_last_cap", "40\n"),
             (
                 "proc/self/status",
@@ -848,6 +852,7 @@ eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
         };
         let facts = probe(&roots, env.clone());
         assert_eq!(facts.kernel, "6.18.44-fc-v769");
+        assert_eq!(facts.hostname.as_deref(), Some("vm"));
         assert_eq!(facts.uid, 0);
         assert_eq!(facts.cgroup.layout, CgroupLayout::Hybrid);
         assert_eq!(facts.caps.missing, strings(&["CAP_SYS_RESOURCE"]));

@@ -55,5 +55,6 @@ fn probe_with(engine: Option<EngineKind>, fresh: bool) -> HostFacts {
         None => EngineKind::ALL.to_vec(),
     };
     facts.engines = engines::probe(&facts.env, facts.uid, &kinds, fresh);
+    engines::mark_remote(&mut facts.engines, &facts.kernel);
     facts
 }
