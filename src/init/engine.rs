@@ -236,6 +236,12 @@ pub fn podman_dropin(spec: &InnerEngineSpec) -> String {
             "default_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc={nproc}:{nproc}\"]\n"
         ));
     }
+    if spec.cgroups_disabled {
+        text.push_str("cgroups = \"disabled\"\n");
+    }
+    if spec.nested_host_network {
+        text.push_str("netns = \"host\"\n");
+    }
     text.push_str(&format!(
         "\n[engine]\nruntime = \"{}\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n",
         spec.runtime
@@ -350,6 +356,8 @@ mod tests {
             }),
             ready_timeout_ms: 1000,
             engine_firewall: true,
+            cgroups_disabled: false,
+            nested_host_network: false,
         }
     }
 

@@ -49,6 +49,14 @@ pub struct InnerEngineSpec {
     /// faster, and the sandbox's inner networks are not firewalled from one another.
     #[serde(default)]
     pub engine_firewall: bool,
+    /// Nested containers run without cgroups (a rootless sandbox has no
+    /// cgroup tree it may write).
+    #[serde(default)]
+    pub cgroups_disabled: bool,
+    /// Nested containers share the sandbox's network namespace by default
+    /// (the sandbox shares the host's, where no bridge can be made).
+    #[serde(default)]
+    pub nested_host_network: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +105,8 @@ mod tests {
                 }),
                 ready_timeout_ms: 30_000,
                 engine_firewall: false,
+                cgroups_disabled: true,
+                nested_host_network: false,
             }),
             command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
             graceful_stop: false,

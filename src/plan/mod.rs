@@ -7,6 +7,7 @@ pub mod dind;
 pub mod inner;
 pub mod privileged;
 pub mod render;
+pub mod rootless;
 pub mod sock;
 
 use std::path::PathBuf;
@@ -410,6 +411,9 @@ fn outer_runtime(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) -> Res
 fn network(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Option<Arg> {
     if let Some(net) = &req.network {
         return Some(Arg::new(["--network", net], "asked for with --network"));
+    }
+    if let Some(none) = rootless::network(host, engine) {
+        return Some(none);
     }
     let slirp = host.network_helper("slirp4netns").is_some() && host.devices.net_tun.is_some();
     (engine.kind == EngineKind::Podman && !engine.rootless && slirp).then(|| {

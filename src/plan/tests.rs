@@ -524,3 +524,5 @@ fn rootful_podman_sandboxes_use_slirp4netns_unless_asked_otherwise() {
         "Docker's bridge is fast: its default"
     );
 }
+
+mod rootless;

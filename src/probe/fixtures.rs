@@ -18,3 +18,12 @@ pub fn ubuntu() -> HostFacts {
         "../../tests/fixtures/hosts/ubuntu-24.04-docker-28-apparmor-cgroupv2.json"
     ))
 }
+
+/// The build machine as the rootless user `dindbox-test` (uid 1001) sees it:
+/// rootless Podman 4.3 with native overlay, /dev/net/tun and /dev/fuse 0600,
+/// Docker's socket closed to the user.
+pub fn rootless_podman() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/debian12-rootless-podman.json"
+    ))
+}
