@@ -1,0 +1,191 @@
+//! Rootless Podman (as the test user `dindbox-test`), Podman's API socket, and
+//! step-down, on this host's real engines. `scripts/setup-host.sh` makes the
+//! user, its runtime directory and its image store.
+
+mod common;
+use common::*;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+const USER: &str = "dindbox-test";
+
+fn uid() -> u32 {
+    let out = Command::new("id").args(["-u", USER]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "the test user {USER} must exist (scripts/setup-host.sh)"
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+fn runtime_dir() -> String {
+    format!("/run/user/{}", uid())
+}
+
+/// dindbox, copied where the test user can run it (the build tree may be closed to it).
+fn user_binary() -> &'static Path {
+    static BIN_COPY: OnceLock<PathBuf> = OnceLock::new();
+    BIN_COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("dindbox-rootless-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("dindbox");
+        std::fs::copy(BIN, &path).unwrap();
+        for p in [&dir, &path] {
+            Command::new("chmod").args(["755"]).arg(p).status().unwrap();
+        }
+        path
+    })
+}
+
+/// A workspace the test user owns.
+fn user_workspace() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("dindbox-rootless-ws-")
+        .tempdir()
+        .unwrap();
+    let status = Command::new("chown")
+        .args([&format!("{USER}:{USER}")])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+fn as_user(program: &str, args: &[&str], dir: &Path) -> Run {
+    let home = format!("/home/{USER}");
+    let runtime = runtime_dir();
+    assert!(
+        Path::new(&runtime).is_dir(),
+        "{runtime} must exist (scripts/setup-host.sh)"
+    );
+    let mut cmd = Command::new("runuser");
+    cmd.args(["-u", USER, "--", "env", "-i"])
+        .arg(format!("XDG_RUNTIME_DIR={runtime}"))
+        .arg(format!("HOME={home}"))
+        .arg("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    Run::from(cmd.output().expect("runuser runs"))
+}
+
+fn user_dindbox(args: &[&str], dir: &Path) -> Run {
+    as_user(&user_binary().display().to_string(), args, dir)
+}
+
+fn user_podman(args: &[&str]) -> Run {
+    as_user("podman", args, Path::new("/"))
+}
+
+/// Nothing of the sandbox `name` is left in the test user's Podman.
+fn assert_nothing_left_for_user(name: &str) {
+    assert_ne!(
+        user_podman(&["container", "inspect", name]).code,
+        0,
+        "container {name} was left in {USER}'s Podman"
+    );
+    let vols = user_podman(&["volume", "ls", "-q"]).ok().stdout;
+    assert!(
+        !vols.lines().any(|v| v.starts_with(name)),
+        "a volume of {name} was left in {USER}'s Podman: {vols}"
+    );
+}
+
+/// Removes what a test made in the test user's Podman, even when it fails.
+struct UserCleanup(Vec<String>);
+
+impl Drop for UserCleanup {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = user_podman(&["rm", "-f", "-v", name]);
+            let _ = user_podman(&["volume", "rm", "-f", &format!("{name}-storage")]);
+        }
+    }
+}
+
+#[test]
+fn rootless_podman_runs_nested_podman() {
+    let _lock = shared();
+    let ws = user_workspace();
+    let name = unique("rootless-dind");
+    let _cleanup = UserCleanup(vec![name.clone()]);
+    let run = user_dindbox(
+        &[
+            "run",
+            "--rm",
+            "-n",
+            &name,
+            "-m",
+            "dind",
+            "--inner",
+            "podman",
+            "-x",
+            &format!(
+                "podman run --rm {CANARY} echo nested-ok && podman run --rm --network host {CANARY} echo nested-host-ok && id -u"
+            ),
+        ],
+        ws.path(),
+    )
+    .ok();
+    assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
+    assert!(run.stdout.contains("nested-host-ok"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout.lines().last(),
+        Some("0"),
+        "root inside is the user outside"
+    );
+    assert_nothing_left_for_user(&name);
+}
+
+#[test]
+fn rootless_plan_names_what_it_gives_up_and_why() {
+    let ws = user_workspace();
+    let run = user_dindbox(&["plan", "-m", "dind"], ws.path()).ok();
+    assert!(
+        run.stdout.contains("cgroups disabled"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("--privileged"), "{}", run.stdout);
+    if std::fs::metadata("/dev/net/tun").is_ok_and(|m| {
+        use std::os::unix::fs::PermissionsExt;
+        m.permissions().mode() & 0o006 != 0o006
+    }) {
+        assert!(
+            run.stdout.contains("--network none"),
+            "/dev/net/tun is closed to users here: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn rootless_inner_docker_is_refused_before_anything_starts() {
+    let _lock = shared();
+    let ws = user_workspace();
+    let name = unique("rootless-docker");
+    let _cleanup = UserCleanup(vec![name.clone()]);
+    let run = user_dindbox(
+        &[
+            "run", "-n", &name, "-m", "dind", "--inner", "docker", "-x", "docker ps",
+        ],
+        ws.path(),
+    );
+    assert_bad_input(
+        &run,
+        3,
+        "Docker cannot run inside a sandbox of rootless podman",
+        "--inner podman",
+    );
+    assert!(run.stderr.contains("securityfs"), "{}", run.stderr);
+    assert!(run.stderr.contains("-m sock"), "{}", run.stderr);
+    assert_nothing_left_for_user(&name);
+    assert!(
+        std::fs::read_dir(ws.path()).unwrap().next().is_none(),
+        "nothing written to the workspace"
+    );
+}
