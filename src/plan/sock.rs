@@ -17,6 +17,10 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
                 podman_service(plan, req, host, engine).ok_or_else(|| no_socket(engine))?;
             let path = service.socket.clone();
             plan.service = Some(service);
+            plan.notes.push(format!(
+                "no Podman API socket answers: this sandbox gets one of its own; to have Podman's socket always there, run `{}`",
+                enable_socket_line(engine)
+            ));
             path
         }
         None => return Err(no_socket(engine)),
@@ -37,6 +41,11 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
             ["-e".to_string(), format!("CONTAINER_HOST=unix://{INSIDE}")],
             "points podman --remote at the mounted socket",
         ));
+    }
+    if let Some(arg) = plan.run.iter().find(|a| a.args == ["--network", "none"]) {
+        if engine.rootless && !arg.why.starts_with("asked") {
+            plan.notes.push("containers started through the socket are rootless Podman's too, and slirp4netns cannot start here: give them `--network none` or `--network host` (`docker run --network host ...`)".into());
+        }
     }
     plan.notes.push(format!(
         "the socket gives the sandbox full control of the host's {}: containers it starts are the host's, and can mount any host path",
@@ -93,6 +102,15 @@ fn podman_service(
     })
 }
 
+/// The line that makes Podman's API socket permanent (socket activation).
+pub fn enable_socket_line(engine: &EngineFacts) -> &'static str {
+    if engine.rootless {
+        "systemctl --user enable --now podman.socket"
+    } else {
+        "systemctl enable --now podman.socket"
+    }
+}
+
 fn no_socket(engine: &EngineFacts) -> Error {
     let looked: Vec<&str> = engine.sockets.iter().map(|s| s.path.as_str()).collect();
     let mut err = Error::refused(format!(
@@ -106,10 +124,10 @@ fn no_socket(engine: &EngineFacts) -> Error {
     });
     match engine.kind {
         EngineKind::Podman if engine.rootless => err
-            .hint("start Podman's socket: `systemctl --user enable --now podman.socket`")
+            .hint(format!("start Podman's socket: `{}`", enable_socket_line(engine)))
             .hint("or by hand: `podman system service --time=0 unix://$XDG_RUNTIME_DIR/podman/podman.sock &`"),
         EngineKind::Podman => err
-            .hint("start Podman's socket: `systemctl enable --now podman.socket`")
+            .hint(format!("start Podman's socket: `{}`", enable_socket_line(engine)))
             .hint("or by hand: `podman system service --time=0 unix:///run/podman/podman.sock &`"),
         EngineKind::Docker => err.hint("start Docker: `systemctl start docker`, or set DOCKER_HOST to its socket"),
     }

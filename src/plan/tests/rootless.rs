@@ -127,3 +127,75 @@ fn closed_tun_applies_to_every_mode_on_rootless_podman() {
         assert!(has(&p, &["--network", "none"]), "{mode:?}");
     }
 }
+
+#[test]
+fn rootless_sock_serves_a_socket_in_the_users_runtime_dir_and_says_how_to_keep_one() {
+    let host = rootless_podman();
+    let p = plan(&request(Mode::Sock, None, EngineKind::Podman), &host);
+    let service = p
+        .service
+        .as_ref()
+        .expect("no socket answers: one is served");
+    assert_eq!(service.socket, "/run/user/1001/dindbox/box.sock");
+    assert!(has(
+        &p,
+        &["-v", "/run/user/1001/dindbox/box.sock:/var/run/docker.sock"]
+    ));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("`systemctl --user enable --now podman.socket`")),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        p.notes.iter().any(|n| n.contains("--network none")),
+        "containers started through the socket cannot use slirp4netns here: {:?}",
+        p.notes
+    );
+}
+
+#[test]
+fn rootless_sock_uses_the_users_podman_socket_when_it_answers() {
+    let mut host = rootless_podman();
+    host.engines[0].sockets = vec![crate::probe::facts::SocketFacts {
+        path: "/run/user/1001/podman/podman.sock".into(),
+        answers: true,
+    }];
+    let p = plan(&request(Mode::Sock, None, EngineKind::Podman), &host);
+    assert!(p.service.is_none());
+    assert!(has(
+        &p,
+        &[
+            "-v",
+            "/run/user/1001/podman/podman.sock:/var/run/docker.sock"
+        ]
+    ));
+    assert!(!p.notes.iter().any(|n| n.contains("systemctl")));
+}
+
+#[test]
+fn rootful_sock_note_names_the_system_socket_unit() {
+    let p = plan(
+        &request(Mode::Sock, Some(EngineKind::Podman), EngineKind::Podman),
+        &this_machine(),
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("`systemctl enable --now podman.socket`")),
+        "{:?}",
+        p.notes
+    );
+}
+
+#[test]
+fn sock_on_an_selinux_podman_host_disables_labels() {
+    let mut host = rootless_podman();
+    host.security.selinux = SelinuxMode::Enforcing;
+    let p = plan(&request(Mode::Sock, None, EngineKind::Podman), &host);
+    assert!(has(&p, &["--security-opt", "label=disable"]));
+    host.security.selinux = SelinuxMode::Disabled;
+    let p = plan(&request(Mode::Sock, None, EngineKind::Podman), &host);
+    assert!(!has(&p, &["--security-opt", "label=disable"]));
+}
