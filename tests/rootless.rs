@@ -213,7 +213,7 @@ fn docker_cli_through_podmans_socket(run: impl Fn(&[&str]) -> Run, extra: &str) 
 #[test]
 fn docker_cli_runs_the_canary_through_rootful_podmans_socket() {
     let _lock = shared();
-    docker_cli_through_podmans_socket(|args| dindbox(args), "");
+    docker_cli_through_podmans_socket(dindbox, "");
     let plan = dindbox(&["plan", "-m", "sock", "--engine", "podman"]).ok();
     if !Path::new("/run/podman/podman.sock").exists() {
         assert!(

@@ -42,10 +42,8 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
             "points podman --remote at the mounted socket",
         ));
     }
-    if let Some(arg) = plan.run.iter().find(|a| a.args == ["--network", "none"]) {
-        if engine.rootless && !arg.why.starts_with("asked") {
-            plan.notes.push("containers started through the socket are rootless Podman's too, and slirp4netns cannot start here: give them `--network none` or `--network host` (`docker run --network host ...`)".into());
-        }
+    if engine.rootless && !super::rootless::slirp_works(host) {
+        plan.notes.push("containers started through the socket are rootless Podman's too, and slirp4netns cannot start here: give them `--network none` or `--network host` (`docker run --network host ...`)".into());
     }
     plan.notes.push(format!(
         "the socket gives the sandbox full control of the host's {}: containers it starts are the host's, and can mount any host path",
