@@ -2,6 +2,7 @@
 
 pub mod service;
 pub mod signals;
+pub mod stepdown;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, exit};

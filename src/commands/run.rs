@@ -18,15 +18,23 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 .hint("add --dry-run, or use `dindbox plan --json`"),
         );
     }
-    let (req, plan) = prepare(&args)?;
+    let (req, plan, memory) = prepare(&args)?;
     if args.dry_run {
         return print(&plan, args.json);
     }
-    apply::run(&plan, req.named)
+    let reporting = memory
+        .as_ref()
+        .map(apply::stepdown::Reporting::start)
+        .transpose()?;
+    let code = apply::run(&plan, req.named)?;
+    if let Some(reporting) = reporting {
+        reporting.finish();
+    }
+    Ok(code)
 }
 
 pub fn plan(args: RunArgs) -> Result<i32> {
-    let (_, plan) = prepare(&args)?;
+    let (_, plan, _) = prepare(&args)?;
     print(&plan, args.json)
 }
 
@@ -39,15 +47,21 @@ fn print(plan: &Plan, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
+fn prepare(args: &RunArgs) -> Result<(Request, Plan, Option<apply::stepdown::Prepared>)> {
     let req = request(args)?;
     let host = probe::probe_for(req.engine);
     trace::mark("probed the host");
     let engine = plan::choose_engine(&req, &host)?;
     let image = image_facts(&Engine::new(engine.kind, &engine.binary), &req.image)?;
     trace::mark("inspected the image");
-    let plan = plan::make(&req, &host, &image)?;
-    Ok((req, plan))
+    let mut plan = plan::make(&req, &host, &image)?;
+    let memory = if plan.inner.engine.is_some() {
+        let id = apply::stepdown::image_id(&apply::engine_for(&plan), &plan.image);
+        apply::stepdown::prepare(&mut plan, &host, engine, &id, &crate::paths::cache_dir())
+    } else {
+        None
+    };
+    Ok((req, plan, memory))
 }
 
 /// Seconds the inner engine may take to answer, unless told otherwise.

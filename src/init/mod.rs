@@ -6,6 +6,7 @@
 
 pub mod cgroup;
 pub mod engine;
+pub mod stepdown;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};

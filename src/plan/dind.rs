@@ -88,6 +88,9 @@ pub fn apply(
         engine_firewall: req.engine_firewall,
         cgroups_disabled: rootless,
         nested_host_network: host_network,
+        storage: None,
+        canary: None,
+        report: None,
     });
     Ok(())
 }

@@ -57,6 +57,17 @@ pub struct InnerEngineSpec {
     /// (the sandbox shares the host's, where no bridge can be made).
     #[serde(default)]
     pub nested_host_network: bool,
+    /// The inner Podman's storage, when stepped down from the image's own.
+    #[serde(default)]
+    pub storage: Option<super::stepdown::Storage>,
+    /// An image to run once the engine answers, to prove nested containers
+    /// run (and step down until they do); None when this host's set-up is
+    /// remembered from an earlier start.
+    #[serde(default)]
+    pub canary: Option<String>,
+    /// Where to write the set-up that worked, for the host to remember.
+    #[serde(default)]
+    pub report: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +118,9 @@ mod tests {
                 engine_firewall: false,
                 cgroups_disabled: true,
                 nested_host_network: false,
+                storage: Some(crate::plan::stepdown::Storage::Vfs),
+                canary: Some("localhost/dindbox/canary:latest".into()),
+                report: None,
             }),
             command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
             graceful_stop: false,

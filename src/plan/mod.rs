@@ -9,6 +9,7 @@ pub mod privileged;
 pub mod render;
 pub mod rootless;
 pub mod sock;
+pub mod stepdown;
 
 use std::path::PathBuf;
 

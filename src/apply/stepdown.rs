@@ -1,0 +1,218 @@
+//! The host's side of step-down: remember, per host facts, engine and image,
+//! which inner set-up made nested containers run; start there next time
+//! (without the canary), and forget it when the facts change.
+//!
+//! The memory is one small JSON file per engine, user, image and inner engine
+//! under `~/.cache/dindbox/stepdown/`, holding the key (a digest of the facts,
+//! see `plan::stepdown::key`) it is valid for.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::Engine;
+use crate::plan::stepdown::{self, Memory, REPORT_DIR, REPORT_FILE};
+use crate::plan::{Arg, Plan};
+use crate::probe::facts::{EngineFacts, HostFacts};
+
+/// What a remembered start found in the memory.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recalled {
+    /// Valid for these facts: start there.
+    Valid(Memory),
+    /// Made for other facts: dropped.
+    Forgotten,
+    Nothing,
+}
+
+/// The memory file of one engine, user, image and inner engine.
+pub fn slot(cache: &Path, plan: &Plan, uid: u32) -> PathBuf {
+    let inner = plan
+        .inner
+        .engine
+        .as_ref()
+        .map(|e| e.kind.name())
+        .unwrap_or("");
+    let id = format!("{} {uid} {} {inner}", plan.engine, plan.image);
+    let digest = hex::encode(&Sha256::digest(id.as_bytes())[..8]);
+    cache.join("stepdown").join(format!("{digest}.json"))
+}
+
+/// Read the memory for `key`; one made for another key is removed.
+pub fn recall(path: &Path, key: &str) -> Recalled {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Recalled::Nothing;
+    };
+    let memory: Option<Memory> = serde_json::from_str(&text).ok();
+    match stepdown::recall(memory, key) {
+        Some(m) => Recalled::Valid(m),
+        None => {
+            let _ = std::fs::remove_file(path);
+            Recalled::Forgotten
+        }
+    }
+}
+
+/// Keep what the init reported under `key`, atomically.
+pub fn remember(path: &Path, key: &str, mut memory: Memory) -> std::io::Result<()> {
+    memory.key = key.to_string();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::write(tmp.path(), serde_json::to_string_pretty(&memory)?)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A dind start's memory: where it is, what it is keyed by, and the
+/// directory the init reports into.
+#[derive(Debug)]
+pub struct Prepared {
+    pub path: PathBuf,
+    pub key: String,
+    pub report_dir: PathBuf,
+}
+
+/// The image's ID, so that a rebuilt image is another key.
+pub fn image_id(engine: &Engine, image: &str) -> String {
+    engine
+        .cmd()
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .output()
+        .ok()
+        .filter(|o| o.success())
+        .map(|o| o.stdout.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Start a dind plan from the memory, or with the canary when there is none.
+pub fn prepare(
+    plan: &mut Plan,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    image_id: &str,
+    cache: &Path,
+) -> Option<Prepared> {
+    let spec = plan.inner.engine.as_mut()?;
+    let key = stepdown::key(host, engine, &plan.image, image_id, spec);
+    let inner = spec.kind;
+    let path = slot(cache, plan, host.uid);
+    let spec = plan.inner.engine.as_mut()?;
+    match recall(&path, &key) {
+        Recalled::Valid(memory) => {
+            memory.recipe.set(spec);
+            let how = if memory.steps.is_empty() {
+                "as planned".to_string()
+            } else {
+                format!("after stepping down: {}", memory.steps.join("; "))
+            };
+            plan.notes.push(format!(
+                "remembered from an earlier start on this host ({}): nested {inner} containers ran {how}; the canary is skipped",
+                path.display()
+            ));
+        }
+        Recalled::Forgotten | Recalled::Nothing => {
+            spec.canary = Some(crate::image::canary::TAG.to_string());
+            plan.notes.push(format!(
+                "no remembered set-up for these host facts: the start ends with a nested run of {}, stepping down until it works",
+                crate::image::canary::TAG
+            ));
+        }
+    }
+    let report_dir = cache.join("stepdown").join("runs").join(&plan.name);
+    spec.report = Some(REPORT_DIR.to_string());
+    plan.run.push(Arg::new(
+        ["-v".to_string(), format!("{}:{REPORT_DIR}", report_dir.display())],
+        "where the init reports the inner set-up that worked, which dindbox remembers for this host",
+    ));
+    Some(Prepared {
+        path,
+        key,
+        report_dir,
+    })
+}
+
+/// Around one run: the report directory exists while the sandbox runs, and
+/// is read and removed after it.
+pub struct Reporting<'a> {
+    prepared: &'a Prepared,
+}
+
+impl<'a> Reporting<'a> {
+    pub fn start(prepared: &'a Prepared) -> crate::error::Result<Self> {
+        std::fs::create_dir_all(&prepared.report_dir)
+            .map_err(|e| crate::error::Error::io("could not create", &prepared.report_dir, e))?;
+        Ok(Reporting { prepared })
+    }
+
+    /// Remember what the init reported, if anything.
+    pub fn finish(self) {
+        let file = self.prepared.report_dir.join(REPORT_FILE);
+        if let Some(memory) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Memory>(&t).ok())
+            && let Err(e) = remember(&self.prepared.path, &self.prepared.key, memory)
+        {
+            eprintln!(
+                "dindbox: could not remember this host's set-up in {}: {e}",
+                self.prepared.path.display()
+            );
+        }
+    }
+}
+
+impl Drop for Reporting<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.prepared.report_dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::stepdown::{Recipe, Storage};
+
+    fn memory(storage: Storage) -> Memory {
+        Memory {
+            key: String::new(),
+            recipe: Recipe {
+                storage: Some(storage),
+                runtime: "crun".into(),
+                cgroups_disabled: true,
+                nested_host_network: false,
+            },
+            steps: vec!["storage: native overlay -> vfs".into()],
+        }
+    }
+
+    #[test]
+    fn memory_is_used_on_the_second_start_and_dropped_when_its_key_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stepdown").join("slot.json");
+        assert_eq!(recall(&path, "key-1"), Recalled::Nothing, "first start");
+        remember(&path, "key-1", memory(Storage::Vfs)).unwrap();
+        match recall(&path, "key-1") {
+            Recalled::Valid(m) => {
+                assert_eq!(m.key, "key-1");
+                assert_eq!(m.recipe.storage, Some(Storage::Vfs));
+            }
+            other => panic!("second start: {other:?}"),
+        }
+        assert_eq!(recall(&path, "key-2"), Recalled::Forgotten, "facts changed");
+        assert!(!path.exists(), "the old memory is dropped");
+        assert_eq!(
+            recall(&path, "key-1"),
+            Recalled::Nothing,
+            "and stays dropped"
+        );
+    }
+
+    #[test]
+    fn a_damaged_memory_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slot.json");
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(recall(&path, "k"), Recalled::Forgotten);
+        assert!(!path.exists());
+    }
+}
