@@ -260,3 +260,163 @@ fn docker_cli_runs_the_canary_through_rootless_podmans_socket() {
         assert_eq!(mode & 0o777, 0o700, "only the user may enter {served:?}");
     }
 }
+
+/// The memory files under a cache directory, with their content.
+fn memories(cache: &Path) -> Vec<(PathBuf, String)> {
+    std::fs::read_dir(cache.join("dindbox/stepdown"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .map(|p| {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    (p, text)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn assert_no_report_dir_left(cache: &Path) {
+    let runs = cache.join("dindbox/stepdown/runs");
+    let left: Vec<_> = std::fs::read_dir(&runs)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "report directories were left: {left:?}");
+}
+
+#[test]
+fn an_unworkable_storage_setting_is_stepped_down_named_and_remembered() {
+    let mut cleanup = Cleanup::new("podman");
+    let image = image_with(
+        "podman",
+        &mut cleanup,
+        "no-mount-program",
+        "sed -i 's|^mountopt = \"nodev\"|&\\nmount_program = \"/usr/local/bin/no-such-fuse-overlayfs\"|' /etc/containers/storage.conf && grep -q no-such-fuse /etc/containers/storage.conf",
+    );
+    let _lock = shared();
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let dir = std::env::temp_dir();
+    let start = |name: &str| {
+        dindbox_in(
+            &dir,
+            &[
+                "run",
+                "--rm",
+                "-n",
+                name,
+                "-m",
+                "dind",
+                "--engine",
+                "podman",
+                "--inner",
+                "podman",
+                "--image",
+                &image,
+                "-x",
+                &format!("podman run --rm {CANARY} echo nested-ok"),
+            ],
+            &env,
+        )
+        .ok()
+    };
+
+    let first_name = unique("stepdown-first");
+    cleanup.containers.push(first_name.clone());
+    let first = start(&first_name);
+    assert!(first.stdout.contains("nested-ok"), "{}", first.stdout);
+    assert!(
+        first.stderr.contains(
+            "stepping down: storage: the image's overlay with mount_program /usr/local/bin/no-such-fuse-overlayfs -> native overlay"
+        ),
+        "the step is named:\n{}",
+        first.stderr
+    );
+    assert!(
+        first
+            .stderr
+            .contains("no-such-fuse-overlayfs: no such file"),
+        "and why it was taken:\n{}",
+        first.stderr
+    );
+    assert_nothing_left("podman", &first_name);
+    let kept = memories(cache.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(
+        kept[0].1.contains("\"storage\": \"overlay\""),
+        "{}",
+        kept[0].1
+    );
+
+    let second_name = unique("stepdown-second");
+    cleanup.containers.push(second_name.clone());
+    let second = start(&second_name);
+    assert!(second.stdout.contains("nested-ok"), "{}", second.stdout);
+    assert!(
+        !second.stderr.contains("stepping down"),
+        "the second start goes straight to what worked:\n{}",
+        second.stderr
+    );
+    assert_nothing_left("podman", &second_name);
+    assert_no_report_dir_left(cache.path());
+
+    let plan = |env: &[(&str, &str)]| {
+        dindbox_in(
+            &dir,
+            &[
+                "plan", "-m", "dind", "--engine", "podman", "--image", &image,
+            ],
+            env,
+        )
+        .ok()
+        .stdout
+    };
+    assert!(plan(&env).contains("remembered from an earlier start"));
+    // Other facts (here: a memory made for another key) are forgotten.
+    let (path, text) = &kept[0];
+    let key = text
+        .split("\"key\": \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    std::fs::write(path, text.replace(key, "made-for-other-facts")).unwrap();
+    let replanned = plan(&env);
+    assert!(
+        replanned.contains("no remembered set-up for these host facts"),
+        "{replanned}"
+    );
+    assert!(!path.exists(), "the stale memory is dropped");
+}
+
+#[test]
+fn the_canary_runs_on_the_first_start_only_on_both_engines() {
+    let _lock = shared();
+    for eng in ENGINES {
+        let cache = tempfile::tempdir().unwrap();
+        let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+        let dir = std::env::temp_dir();
+        let plan = || {
+            dindbox_in(&dir, &["plan", "-m", "dind", "--engine", eng], &env)
+                .ok()
+                .stdout
+        };
+        assert!(plan().contains("ends with a nested run of"), "{eng}");
+        let name = unique("canary");
+        let _cleanup = Cleanup::new(eng).container(&name);
+        dindbox_in(
+            &dir,
+            &[
+                "run", "--rm", "-n", &name, "-m", "dind", "--engine", eng, "-x", "true",
+            ],
+            &env,
+        )
+        .ok();
+        assert_nothing_left(eng, &name);
+        assert_eq!(memories(cache.path()).len(), 1, "{eng}: remembered");
+        assert!(plan().contains("the canary is skipped"), "{eng}");
+        assert_no_report_dir_left(cache.path());
+    }
+}
