@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
-use crate::plan::stepdown::{self, Memory, REPORT_DIR, REPORT_FILE};
+use crate::error::{Error, Result};
+use crate::plan::stepdown::{self, Memory, OuterStep, REPORT_DIR, REPORT_FILE};
 use crate::plan::{Arg, Plan};
 use crate::probe::facts::{EngineFacts, HostFacts};
 
@@ -71,6 +72,9 @@ pub struct Prepared {
     pub path: PathBuf,
     pub key: String,
     pub report_dir: PathBuf,
+    /// The sandbox is kept (named, without --rm): its report directory stays,
+    /// as the container mounts it whenever it is started again.
+    pub keep: bool,
 }
 
 /// The image's ID, so that a rebuilt image is another key.
@@ -92,35 +96,46 @@ pub fn prepare(
     engine: &EngineFacts,
     image_id: &str,
     cache: &Path,
+    keep: bool,
 ) -> Option<Prepared> {
-    let spec = plan.inner.engine.as_mut()?;
+    let spec = plan.inner.engine.as_ref()?;
     let key = stepdown::key(host, engine, &plan.image, image_id, spec);
     let inner = spec.kind;
     let path = slot(cache, plan, host.uid);
-    let spec = plan.inner.engine.as_mut()?;
-    match recall(&path, &key) {
+    let (canary, note) = match recall(&path, &key) {
         Recalled::Valid(memory) => {
-            memory.recipe.set(spec);
-            let how = if memory.steps.is_empty() {
+            memory.recipe.set(plan.inner.engine.as_mut()?);
+            for step in &memory.outer {
+                step.apply(plan, host, engine);
+            }
+            let mut steps: Vec<&str> = memory.outer.iter().map(OuterStep::what).collect();
+            steps.extend(memory.steps.iter().map(String::as_str));
+            let how = if steps.is_empty() {
                 "as planned".to_string()
             } else {
-                format!("after stepping down: {}", memory.steps.join("; "))
+                format!("after stepping down: {}", steps.join("; "))
             };
-            plan.notes.push(format!(
-                "remembered from an earlier start on this host ({}): nested {inner} containers ran {how}; the canary is skipped",
-                path.display()
-            ));
+            (
+                None,
+                format!(
+                    "remembered from an earlier start on this host ({}): nested {inner} containers ran {how}; the canary is skipped",
+                    path.display()
+                ),
+            )
         }
-        Recalled::Forgotten | Recalled::Nothing => {
-            spec.canary = Some(crate::image::canary::TAG.to_string());
-            plan.notes.push(format!(
+        Recalled::Forgotten | Recalled::Nothing => (
+            Some(crate::image::canary::TAG.to_string()),
+            format!(
                 "no remembered set-up for these host facts: the start ends with a nested run of {}, stepping down until it works",
                 crate::image::canary::TAG
-            ));
-        }
-    }
-    let report_dir = cache.join("stepdown").join("runs").join(&plan.name);
+            ),
+        ),
+    };
+    plan.notes.push(note);
+    let spec = plan.inner.engine.as_mut()?;
+    spec.canary = canary;
     spec.report = Some(REPORT_DIR.to_string());
+    let report_dir = cache.join("stepdown").join("runs").join(&plan.name);
     plan.run.push(Arg::new(
         ["-v".to_string(), format!("{}:{REPORT_DIR}", report_dir.display())],
         "where the init reports the inner set-up that worked, which dindbox remembers for this host",
@@ -129,7 +144,46 @@ pub fn prepare(
         path,
         key,
         report_dir,
+        keep,
     })
+}
+
+/// Whether `apply::run` failed because the engine could not start the sandbox
+/// at all (as opposed to the sandbox or its command failing).
+fn not_started(e: &Error) -> bool {
+    e.message.ends_with("could not start the sandbox")
+}
+
+/// Run the plan; when the engine cannot start the sandbox, step down outside
+/// (see `plan::stepdown::outer_step`) and try again, saying which step was
+/// taken. Returns the status and the steps that were needed.
+pub fn run_stepping_down(
+    mut plan: Plan,
+    named: bool,
+    host: &HostFacts,
+) -> Result<(i32, Vec<OuterStep>)> {
+    let mut taken = Vec::new();
+    loop {
+        match super::run(&plan, named) {
+            Ok(code) => return Ok((code, taken)),
+            Err(e) if not_started(&e) => {
+                let Some(engine) = host.engine(plan.engine) else {
+                    return Err(e);
+                };
+                let Some(step) = stepdown::outer_step(&plan, host, engine) else {
+                    return Err(e);
+                };
+                eprintln!(
+                    "dindbox: {} could not start the sandbox; stepping down outside: {}",
+                    plan.engine,
+                    step.what()
+                );
+                step.apply(&mut plan, host, engine);
+                taken.push(step);
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Around one run: the report directory exists while the sandbox runs, and
@@ -139,18 +193,23 @@ pub struct Reporting<'a> {
 }
 
 impl<'a> Reporting<'a> {
-    pub fn start(prepared: &'a Prepared) -> crate::error::Result<Self> {
+    pub fn start(prepared: &'a Prepared) -> Result<Self> {
         std::fs::create_dir_all(&prepared.report_dir)
-            .map_err(|e| crate::error::Error::io("could not create", &prepared.report_dir, e))?;
+            .map_err(|e| Error::io("could not create", &prepared.report_dir, e))?;
         Ok(Reporting { prepared })
     }
 
-    /// Remember what the init reported, if anything.
-    pub fn finish(self) {
+    /// Remember what the init reported, if anything, with the steps taken
+    /// outside to start the sandbox.
+    pub fn finish(self, outer: Vec<OuterStep>) {
         let file = self.prepared.report_dir.join(REPORT_FILE);
-        if let Some(memory) = std::fs::read_to_string(&file)
+        if let Some(mut memory) = std::fs::read_to_string(&file)
             .ok()
             .and_then(|t| serde_json::from_str::<Memory>(&t).ok())
+            && {
+                memory.outer = outer;
+                true
+            }
             && let Err(e) = remember(&self.prepared.path, &self.prepared.key, memory)
         {
             eprintln!(
@@ -163,7 +222,10 @@ impl<'a> Reporting<'a> {
 
 impl Drop for Reporting<'_> {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.prepared.report_dir);
+        let _ = std::fs::remove_file(self.prepared.report_dir.join(REPORT_FILE));
+        if !self.prepared.keep {
+            let _ = std::fs::remove_dir_all(&self.prepared.report_dir);
+        }
     }
 }
 
@@ -182,6 +244,7 @@ mod tests {
                 nested_host_network: false,
             },
             steps: vec!["storage: native overlay -> vfs".into()],
+            outer: vec![],
         }
     }
 

@@ -18,7 +18,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 .hint("add --dry-run, or use `dindbox plan --json`"),
         );
     }
-    let (req, plan, memory) = prepare(&args)?;
+    let (req, plan, memory, host) = prepare(&args)?;
     if args.dry_run {
         return print(&plan, args.json);
     }
@@ -26,15 +26,15 @@ pub fn run(args: RunArgs) -> Result<i32> {
         .as_ref()
         .map(apply::stepdown::Reporting::start)
         .transpose()?;
-    let code = apply::run(&plan, req.named)?;
+    let (code, outer) = apply::stepdown::run_stepping_down(plan, req.named, &host)?;
     if let Some(reporting) = reporting {
-        reporting.finish();
+        reporting.finish(outer);
     }
     Ok(code)
 }
 
 pub fn plan(args: RunArgs) -> Result<i32> {
-    let (_, plan, _) = prepare(&args)?;
+    let (_, plan, _, _) = prepare(&args)?;
     print(&plan, args.json)
 }
 
@@ -47,7 +47,14 @@ fn print(plan: &Plan, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-fn prepare(args: &RunArgs) -> Result<(Request, Plan, Option<apply::stepdown::Prepared>)> {
+type Prepared = (
+    Request,
+    Plan,
+    Option<apply::stepdown::Prepared>,
+    probe::facts::HostFacts,
+);
+
+fn prepare(args: &RunArgs) -> Result<Prepared> {
     let req = request(args)?;
     let host = probe::probe_for(req.engine);
     trace::mark("probed the host");
@@ -57,11 +64,19 @@ fn prepare(args: &RunArgs) -> Result<(Request, Plan, Option<apply::stepdown::Pre
     let mut plan = plan::make(&req, &host, &image)?;
     let memory = if plan.inner.engine.is_some() {
         let id = apply::stepdown::image_id(&apply::engine_for(&plan), &plan.image);
-        apply::stepdown::prepare(&mut plan, &host, engine, &id, &crate::paths::cache_dir())
+        let keep = req.named && !req.rm;
+        apply::stepdown::prepare(
+            &mut plan,
+            &host,
+            engine,
+            &id,
+            &crate::paths::cache_dir(),
+            keep,
+        )
     } else {
         None
     };
-    Ok((req, plan, memory))
+    Ok((req, plan, memory, host))
 }
 
 /// Seconds the inner engine may take to answer, unless told otherwise.

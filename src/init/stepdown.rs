@@ -150,6 +150,7 @@ fn report(spec: &InnerEngineSpec, steps: Vec<String>) {
         key: String::new(), // the host knows the key; the init does not
         recipe: Recipe::of(spec),
         steps,
+        outer: Vec::new(),
     };
     if let Ok(text) = serde_json::to_string(&memory) {
         let _ = std::fs::write(Path::new(dir).join(REPORT_FILE), text);

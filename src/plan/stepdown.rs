@@ -297,6 +297,53 @@ pub fn next_step(
     None
 }
 
+/// A step outside: the sandbox itself could not start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OuterStep {
+    /// `--privileged` spelled out as explicit capabilities.
+    ExplicitCaps,
+    /// Podman's runtime for the sandbox: runc instead of crun.
+    Runc,
+}
+
+impl OuterStep {
+    pub fn what(&self) -> &'static str {
+        match self {
+            OuterStep::ExplicitCaps => "--privileged -> explicit capabilities",
+            OuterStep::Runc => "the sandbox's runtime: crun -> runc",
+        }
+    }
+
+    /// Apply the step to a plan.
+    pub fn apply(&self, plan: &mut super::Plan, host: &HostFacts, engine: &EngineFacts) {
+        match self {
+            OuterStep::ExplicitCaps => super::privileged::spell_out(plan, host, engine),
+            OuterStep::Runc => plan.global.push(super::Arg::new(
+                ["--runtime", "runc"],
+                "stepped down: Podman could not start the sandbox with crun",
+            )),
+        }
+    }
+}
+
+/// The next step outside after the engine could not start the sandbox with
+/// `plan`, or None when there is none.
+pub fn outer_step(plan: &super::Plan, host: &HostFacts, engine: &EngineFacts) -> Option<OuterStep> {
+    if plan.run.iter().any(|a| a.args == ["--privileged"]) {
+        return Some(OuterStep::ExplicitCaps);
+    }
+    let sets_runtime = plan
+        .global
+        .iter()
+        .any(|a| a.args.first().is_some_and(|f| f == "--runtime"));
+    (engine.kind == EngineKind::Podman
+        && !sets_runtime
+        && engine.default_runtime.as_deref() == Some("crun")
+        && host.runtime("runc").is_some())
+    .then_some(OuterStep::Runc)
+}
+
 /// What the memory of a start is keyed by: the host facts that decide
 /// whether a set-up works, the engine and its version, the image and the
 /// inner engine. When any of them changes, the memory no longer applies.
@@ -354,6 +401,9 @@ pub struct Memory {
     pub recipe: Recipe,
     /// The steps taken to get there, in order (empty when the plan worked as made).
     pub steps: Vec<String>,
+    /// Steps outside that let the sandbox start, in order.
+    #[serde(default)]
+    pub outer: Vec<OuterStep>,
 }
 
 /// The remembered recipe when its key is this start's; None otherwise.
@@ -478,10 +528,37 @@ mod tests {
             key: "abc".into(),
             recipe: Recipe::of(&spec(EngineKind::Podman, "crun", true)),
             steps: vec![],
+            outer: vec![],
         };
         assert_eq!(recall(Some(memory.clone()), "abc"), Some(memory.clone()));
         assert_eq!(recall(Some(memory), "abd"), None);
         assert_eq!(recall(None, "abc"), None);
+    }
+
+    #[test]
+    fn outside_privileged_is_spelled_out_then_crun_gives_way_to_runc() {
+        let mut host = crate::probe::fixtures::rootless_podman();
+        host.cgroup.layout = crate::probe::facts::CgroupLayout::V2;
+        let engine = host.engine(EngineKind::Podman).unwrap().clone();
+        let mut req = super::super::tests::request_for_steps();
+        req.privileged = true;
+        let image = super::super::ImageFacts {
+            exists: true,
+            engines: None,
+        };
+        let mut plan = super::super::make(&req, &host, &image).unwrap();
+        assert!(plan.global.is_empty(), "crun is fine on cgroup v2");
+        let mut taken = Vec::new();
+        while let Some(step) = outer_step(&plan, &host, &engine) {
+            step.apply(&mut plan, &host, &engine);
+            taken.push(step);
+            assert!(taken.len() < 5, "{taken:?}");
+        }
+        assert_eq!(taken, vec![OuterStep::ExplicitCaps, OuterStep::Runc]);
+        assert!(!plan.argv().contains(&"--privileged".to_string()));
+        assert!(plan.argv().contains(&"SYS_ADMIN".to_string()));
+        assert_eq!(plan.global[0].args, ["--runtime", "runc"]);
+        assert!(!plan.global[0].why.is_empty());
     }
 
     #[test]

@@ -526,3 +526,8 @@ fn rootful_podman_sandboxes_use_slirp4netns_unless_asked_otherwise() {
 }
 
 mod rootless;
+
+/// A request for the step-down tests.
+pub(super) fn request_for_steps() -> Request {
+    request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman)
+}
