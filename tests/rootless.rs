@@ -28,7 +28,8 @@ fn runtime_dir() -> String {
 fn user_binary() -> &'static Path {
     static BIN_COPY: OnceLock<PathBuf> = OnceLock::new();
     BIN_COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("dindbox-rootless-bin-{}", std::process::id()));
+        remove_copies_of_finished_runs();
+        let dir = std::env::temp_dir().join(format!("{BIN_COPY_PREFIX}{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("dindbox");
         std::fs::copy(BIN, &path).unwrap();
@@ -37,6 +38,23 @@ fn user_binary() -> &'static Path {
         }
         path
     })
+}
+
+const BIN_COPY_PREFIX: &str = "dindbox-rootless-bin-";
+
+/// Copies made by earlier test runs whose process is gone.
+fn remove_copies_of_finished_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix(BIN_COPY_PREFIX)
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// A workspace the test user owns.

@@ -394,6 +394,27 @@ pub fn key(
     hex::encode(Sha256::digest(json.as_bytes()))
 }
 
+/// The inner set-up's step-down parts, as lines of the plan's text.
+pub fn describe(spec: &InnerEngineSpec) -> Vec<String> {
+    let mut lines = Vec::new();
+    if spec.cgroups_disabled || spec.nested_host_network || spec.storage.is_some() {
+        lines.push(format!("set-up: {}", Recipe::of(spec).describe()));
+    }
+    lines.push(match &spec.canary {
+        Some(canary) => format!(
+            "prove nested containers run: `{} run --rm {canary} true`; when the set-up fails, step down (storage, runtime, cgroups, network) and say which step was taken",
+            spec.kind
+        ),
+        None => "no canary: this set-up is remembered to work on this host; a failing engine start still steps down".to_string(),
+    });
+    if let Some(dir) = &spec.report {
+        lines.push(format!(
+            "report the set-up that worked in {dir}, for the host to remember"
+        ));
+    }
+    lines
+}
+
 /// What the init reports, and the host keeps under its cache directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Memory {
