@@ -438,3 +438,84 @@ fn the_canary_runs_on_the_first_start_only_on_both_engines() {
         assert_no_report_dir_left(cache.path());
     }
 }
+
+#[test]
+fn a_broken_runtime_is_stepped_down_to_the_other_or_reported_with_the_steps_tried() {
+    let mut cleanup = Cleanup::new("docker");
+    let image = image_with(
+        "docker",
+        &mut cleanup,
+        "broken-runc",
+        "printf '#!/bin/sh\\necho this runc is broken >&2\\nexit 1\\n' > /usr/sbin/runc && chmod 755 /usr/sbin/runc",
+    );
+    let _lock = shared();
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let start = |inner: &str, name: &str| {
+        dindbox_in(
+            &std::env::temp_dir(),
+            &[
+                "run",
+                "--rm",
+                "-n",
+                name,
+                "-m",
+                "dind",
+                "--engine",
+                "docker",
+                "--inner",
+                inner,
+                "--image",
+                &image,
+                "-x",
+                &format!("{inner} run --rm {CANARY} echo nested-ok"),
+            ],
+            &env,
+        )
+    };
+
+    // Podman inside: crun runs what runc cannot.
+    let name = unique("broken-runc-podman");
+    cleanup.containers.push(name.clone());
+    let run = start("podman", &name).ok();
+    assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("this runc is broken); stepping down: runtime: runc -> crun"),
+        "the step and its reason are named:\n{}",
+        run.stderr
+    );
+    assert_nothing_left("docker", &name);
+    let kept = memories(cache.path());
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].1.contains("\"runtime\": \"crun\""), "{}", kept[0].1);
+
+    // dockerd inside steps to crun too. On this build machine crun fails
+    // dockerd's network hook there, and the failure lists the steps tried;
+    // either way the step is named and nothing is left.
+    let name = unique("broken-runc-docker");
+    cleanup.containers.push(name.clone());
+    let run = start("docker", &name);
+    assert!(
+        run.stderr.contains("stepping down: runtime: runc -> crun"),
+        "{}",
+        run.stderr
+    );
+    if run.code == 0 {
+        assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
+        assert_eq!(memories(cache.path()).len(), 2, "remembered too");
+    } else {
+        assert_inner_failed(
+            &run,
+            "(after stepping down: runtime: runc -> crun; no step left)",
+            "crun",
+        );
+        assert_eq!(
+            memories(cache.path()).len(),
+            1,
+            "a failed start is not remembered"
+        );
+    }
+    assert_nothing_left("docker", &name);
+    assert_no_report_dir_left(cache.path());
+}

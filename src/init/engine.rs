@@ -27,7 +27,7 @@ pub struct StartError {
 }
 
 impl StartError {
-    fn new(reason: impl Into<String>, log: Option<&Path>) -> Self {
+    pub fn new(reason: impl Into<String>, log: Option<&Path>) -> Self {
         StartError {
             reason: reason.into(),
             log: log.map(Path::to_path_buf),
@@ -83,7 +83,8 @@ pub fn start_once(spec: &InnerEngineSpec) -> Result<Running, (StartError, Option
 pub fn run_canary(spec: &InnerEngineSpec, image: &str) -> Result<bool, StartError> {
     let log = log_path(&format!("{}.log", spec.kind))?;
     let limit = Duration::from_millis(spec.ready_timeout_ms);
-    if within(spec.kind, &["image", "inspect", image], &log, limit).is_err() {
+    let inspect = ["image", "inspect", "--format", "{{.Id}}", image];
+    if within(spec.kind, &inspect, &log, limit).is_err() {
         return Ok(false);
     }
     let mut args = vec!["run", "--rm"];

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::Child;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
@@ -65,20 +66,49 @@ pub fn storage_driver(text: &str) -> Option<String> {
     }
 }
 
+/// Stop a daemon before the next attempt: cleanly, so that dockerd takes
+/// its containerd down with it (a killed one leaves containerd holding its
+/// socket, and the next dockerd cannot start its own).
 fn stop(daemon: Option<Child>) {
-    if let Some(mut child) = daemon {
-        let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-        let _ = child.wait();
+    let Some(mut child) = daemon else {
+        return;
+    };
+    let pid = Pid::from_raw(child.id() as i32);
+    let _ = kill(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + STOP_GRACE;
+    while Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = kill(pid, Signal::SIGKILL);
+    let _ = child.wait();
 }
 
-/// One attempt: start, then the canary when one is asked for.
-fn attempt(spec: &InnerEngineSpec) -> Result<(Running, bool), (StartError, Option<Child>)> {
+/// How long a daemon gets to stop between two attempts.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// One attempt: start, then the canary when one is asked for. A stepped-down
+/// set-up must be proven: without the canary in its store it is not taken.
+fn attempt(
+    spec: &InnerEngineSpec,
+    stepped: bool,
+) -> Result<(Running, bool), (StartError, Option<Child>)> {
     let running = start_once(spec)?;
     let Some(canary) = &spec.canary else {
         return Ok((running, false));
     };
     match run_canary(spec, canary) {
+        Ok(false) if stepped => Err((
+            StartError::new(
+                format!(
+                    "{canary} is not in the stepped-down store, so the step cannot be proven: `dindbox image build` saves it for every sandbox to load"
+                ),
+                None,
+            ),
+            running.daemon,
+        )),
         Ok(proved) => Ok((running, proved)),
         Err(e) => Err((e, running.daemon)),
     }
@@ -99,7 +129,7 @@ pub fn start(planned: &InnerEngineSpec) -> Result<Running, StartError> {
     let mut spec = planned.clone();
     let mut steps: Vec<String> = Vec::new();
     loop {
-        match attempt(&spec) {
+        match attempt(&spec, !steps.is_empty()) {
             Ok((running, proved)) => {
                 if !steps.is_empty() {
                     eprintln!(
@@ -116,7 +146,8 @@ pub fn start(planned: &InnerEngineSpec) -> Result<Running, StartError> {
             Err((e, daemon)) => {
                 stop(daemon);
                 let failure = e.report(spec.kind);
-                let Some(step) = next_step(&spec, &failure, &inside, &planned.runtime) else {
+                let why = headline(&e, &failure);
+                let Some(step) = next_step(&spec, &why, &inside, &planned.runtime) else {
                     let mut e = e;
                     if !steps.is_empty() {
                         e.reason = format!(
@@ -128,10 +159,8 @@ pub fn start(planned: &InnerEngineSpec) -> Result<Running, StartError> {
                     return Err(e);
                 };
                 eprintln!(
-                    "dindbox: the inner {} failed ({}); stepping down: {}",
-                    spec.kind,
-                    headline(&e, &failure),
-                    step.what
+                    "dindbox: the inner {} failed ({why}); stepping down: {}",
+                    spec.kind, step.what
                 );
                 steps.push(step.what);
                 spec = step.spec;

@@ -139,8 +139,10 @@ const ORDER: [Kind; 4] = [Kind::Storage, Kind::Runtime, Kind::Cgroups, Kind::Net
 fn kind_of(failure: &str) -> Option<Kind> {
     let f = failure.to_lowercase();
     let any = |words: &[&str]| words.iter().any(|w| f.contains(w));
-    if any(&["cgroup"]) {
+    if any(&["cgroup", "devices.allow", "devices.deny"]) {
         Some(Kind::Cgroups)
+    } else if any(&["oci runtime", "runc:", "crun:"]) {
+        Some(Kind::Runtime)
     } else if any(&[
         "storage",
         "graph driver",
@@ -262,6 +264,7 @@ fn not_a_recipe_failure(failure: &str) -> bool {
         "did not answer",
         "did not finish within",
         "has no `",
+        "cannot be proven",
     ]
     .iter()
     .any(|w| f.contains(w))
@@ -518,6 +521,11 @@ mod tests {
         assert!(first("OCI runtime error: runc: exec failed").starts_with("runtime:"));
         assert!(first("netavark: iptables: permission denied").starts_with("network:"));
         assert!(first("something else entirely").starts_with("storage:"));
+        assert!(
+            first("OCI runtime error: runc: this runc is broken (overlay storage)")
+                .starts_with("runtime:"),
+            "the runtime's own error wins over words about storage"
+        );
     }
 
     #[test]
