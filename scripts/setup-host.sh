@@ -74,7 +74,7 @@ say "building dindbox's images (skipped when up to date)"
 # images in the user's own store, loaded when the user's copy differs.
 test_uid=$(id -u "$TEST_USER")
 as_test_user() {
-    runuser -u "$TEST_USER" -- env XDG_RUNTIME_DIR="/run/user/$test_uid" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" "$@"
+    (cd / && runuser -u "$TEST_USER" -- env XDG_RUNTIME_DIR="/run/user/$test_uid" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" "$@")
 }
 install -d -m 700 -o "$TEST_USER" -g "$TEST_USER" "/run/user/$test_uid"
 test_home=$(getent passwd "$TEST_USER" | cut -d: -f6)

@@ -20,6 +20,19 @@ fn uid() -> u32 {
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
 
+fn home() -> String {
+    let out = Command::new("getent")
+        .args(["passwd", USER])
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    line.trim()
+        .split(':')
+        .nth(5)
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn runtime_dir() -> String {
     format!("/run/user/{}", uid())
 }
@@ -73,7 +86,7 @@ fn user_workspace() -> tempfile::TempDir {
 }
 
 fn as_user(program: &str, args: &[&str], dir: &Path) -> Run {
-    let home = format!("/home/{USER}");
+    let home = home();
     let runtime = runtime_dir();
     assert!(
         Path::new(&runtime).is_dir(),
