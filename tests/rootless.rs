@@ -156,7 +156,7 @@ fn rootless_podman_runs_nested_podman() {
             "podman",
             "-x",
             &format!(
-                "podman run --rm {CANARY} echo nested-ok && podman run --rm --network host {CANARY} echo nested-host-ok && id -u"
+                "podman run --rm {CANARY} echo nested-ok && podman run --rm --network host {CANARY} echo nested-host-ok && podman network create inner >/dev/null && podman run --rm --network inner {CANARY} echo nested-bridge-ok && id -u"
             ),
         ],
         ws.path(),
@@ -164,6 +164,11 @@ fn rootless_podman_runs_nested_podman() {
     .ok();
     assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
     assert!(run.stdout.contains("nested-host-ok"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("nested-bridge-ok"),
+        "a network of the inner engine's own (netavark, NET_ADMIN in the sandbox): {}",
+        run.stdout
+    );
     assert_eq!(
         run.stdout.lines().last(),
         Some("0"),

@@ -174,7 +174,9 @@ fn least_privilege(
         .cause("not in the capability bounding set (grep CapBnd /proc/self/status)")
         .hint("use `-m sock` to reach the host's engine instead"));
     }
-    if host.security.seccomp {
+    // A rootless sandbox's inner Podman runs nested containers with crun,
+    // which gets on under the default profile: the sandbox keeps it.
+    if host.security.seccomp && !engine.rootless {
         plan.run.push(Arg::new(
             ["--security-opt", "seccomp=unconfined"],
             "the engine's default seccomp profile blocks keyctl, which inner runtimes use to give each nested container its own session keyring",

@@ -3,7 +3,10 @@
 //!
 //! What works there, found on a Debian 12 host with cgroup v1 (and what the
 //! seed's Fedora host shows): an inner Podman with cgroups disabled and crun,
-//! nested containers on the sandbox's own network namespace. An inner dockerd
+//! nested containers on the sandbox's own network namespace. Of the dind
+//! flags, SYS_ADMIN (mounts, /proc/sys/net) and NET_ADMIN (netavark's
+//! bridge) are needed there; seccomp confinement can stay, since crun gets on
+//! under the default profile (each tried by leaving it out). An inner dockerd
 //! cannot run there at all, and is refused before anything starts.
 
 use crate::engine::EngineKind;
