@@ -11,7 +11,12 @@ pub const INSIDE: &str = "/var/run/docker.sock";
 
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
     let path = match engine.live_socket() {
-        Some(socket) => socket.path.clone(),
+        Some(socket) => {
+            if let Some(note) = closed_to_users(socket) {
+                plan.notes.push(note);
+            }
+            socket.path.clone()
+        }
         None if engine.kind == EngineKind::Podman => {
             let service =
                 podman_service(plan, req, host, engine).ok_or_else(|| no_socket(engine))?;
@@ -98,6 +103,17 @@ fn podman_service(
         config,
         why: "no Podman API socket answers on this host: dindbox serves one for this sandbox and stops it afterwards".into(),
     })
+}
+
+/// A note when an existing socket is closed to users other than its owner and
+/// group: inside the sandbox it is bind-mounted as it is, so only root (and
+/// that group) can use it there. dindbox does not change a socket it did not make.
+fn closed_to_users(socket: &crate::probe::facts::SocketFacts) -> Option<String> {
+    let mode = socket.mode?;
+    (mode & 0o006 != 0o006).then(|| format!(
+        "{} is mode {mode:04o}: inside the sandbox only root can use it (the socket is mounted as it is); for a non-root user inside, stop that service, and dindbox serves a socket of its own that every user inside may use",
+        socket.path
+    ))
 }
 
 /// The line that makes Podman's API socket permanent (socket activation).

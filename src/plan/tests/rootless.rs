@@ -164,6 +164,7 @@ fn rootless_sock_uses_the_users_podman_socket_when_it_answers() {
     host.engines[0].sockets = vec![crate::probe::facts::SocketFacts {
         path: "/run/user/1001/podman/podman.sock".into(),
         answers: true,
+        mode: Some(0o660),
     }];
     let p = plan(&request(Mode::Sock, None, EngineKind::Podman), &host);
     assert!(p.service.is_none());
@@ -175,6 +176,13 @@ fn rootless_sock_uses_the_users_podman_socket_when_it_answers() {
         ]
     ));
     assert!(!p.notes.iter().any(|n| n.contains("systemctl")));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("mode 0660: inside the sandbox only root can use it")),
+        "{:?}",
+        p.notes
+    );
 }
 
 #[test]
