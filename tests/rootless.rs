@@ -537,3 +537,34 @@ fn a_broken_runtime_is_stepped_down_to_the_other_or_reported_with_the_steps_trie
     assert_nothing_left("docker", &name);
     assert_no_report_dir_left(cache.path());
 }
+
+#[test]
+fn an_unwritable_cache_costs_the_memory_not_the_start() {
+    let _lock = shared();
+    let name = unique("no-cache");
+    let _cleanup = Cleanup::new("podman").container(&name);
+    let run = dindbox_in(
+        &std::env::temp_dir(),
+        &[
+            "run",
+            "--rm",
+            "-n",
+            &name,
+            "-m",
+            "dind",
+            "--engine",
+            "podman",
+            "-x",
+            &format!("podman run --rm {CANARY} echo nested-ok"),
+        ],
+        &[("XDG_CACHE_HOME", "/proc/dindbox-no-cache")],
+    )
+    .ok();
+    assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("this start's set-up is not remembered"),
+        "{}",
+        run.stderr
+    );
+    assert_nothing_left("podman", &name);
+}

@@ -193,10 +193,25 @@ pub struct Reporting<'a> {
 }
 
 impl<'a> Reporting<'a> {
-    pub fn start(prepared: &'a Prepared) -> Result<Self> {
-        std::fs::create_dir_all(&prepared.report_dir)
-            .map_err(|e| Error::io("could not create", &prepared.report_dir, e))?;
-        Ok(Reporting { prepared })
+    /// Make the report directory. Where the cache cannot be written, the
+    /// sandbox starts without it (and nothing is remembered): memory is a
+    /// saving, never a reason to fail.
+    pub fn start(prepared: &'a Prepared, plan: &mut Plan) -> Option<Self> {
+        match std::fs::create_dir_all(&prepared.report_dir) {
+            Ok(()) => Some(Reporting { prepared }),
+            Err(e) => {
+                eprintln!(
+                    "dindbox: could not create {} ({e}): this start's set-up is not remembered",
+                    prepared.report_dir.display()
+                );
+                let mount = format!("{}:{REPORT_DIR}", prepared.report_dir.display());
+                plan.run.retain(|a| !a.args.contains(&mount));
+                if let Some(spec) = plan.inner.engine.as_mut() {
+                    spec.report = None;
+                }
+                None
+            }
+        }
     }
 
     /// Remember what the init reported, if anything, with the steps taken

@@ -18,14 +18,13 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 .hint("add --dry-run, or use `dindbox plan --json`"),
         );
     }
-    let (req, plan, memory, host) = prepare(&args)?;
+    let (req, mut plan, memory, host) = prepare(&args)?;
     if args.dry_run {
         return print(&plan, args.json);
     }
     let reporting = memory
         .as_ref()
-        .map(apply::stepdown::Reporting::start)
-        .transpose()?;
+        .and_then(|m| apply::stepdown::Reporting::start(m, &mut plan));
     let (code, outer) = apply::stepdown::run_stepping_down(plan, req.named, &host)?;
     if let Some(reporting) = reporting {
         reporting.finish(outer);
