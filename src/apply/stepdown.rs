@@ -4,7 +4,7 @@
 //!
 //! The memory is one small JSON file per engine, user, image and inner engine
 //! under `~/.cache/dindbox/stepdown/`, holding the key (a digest of the facts,
-//! see `plan::stepdown::key`) it is valid for.
+//! see `plan::memory::key`) it is valid for.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::plan::stepdown::{self, Memory, OuterStep, REPORT_DIR, REPORT_FILE};
+use crate::plan::memory::{self, Memory, REPORT_DIR, REPORT_FILE};
+use crate::plan::outer::{self, OuterStep};
 use crate::plan::{Arg, Plan};
 use crate::probe::facts::{EngineFacts, HostFacts};
 
@@ -45,7 +46,7 @@ pub fn recall(path: &Path, key: &str) -> Recalled {
         return Recalled::Nothing;
     };
     let memory: Option<Memory> = serde_json::from_str(&text).ok();
-    match stepdown::recall(memory, key) {
+    match memory::recall(memory, key) {
         Some(m) => Recalled::Valid(m),
         None => {
             let _ = std::fs::remove_file(path);
@@ -99,7 +100,7 @@ pub fn prepare(
     keep: bool,
 ) -> Option<Prepared> {
     let spec = plan.inner.engine.as_ref()?;
-    let key = stepdown::key(host, engine, &plan.image, image_id, spec);
+    let key = memory::key(host, engine, &plan.image, image_id, spec);
     let inner = spec.kind;
     let path = slot(cache, plan, host.uid);
     let (canary, note) = match recall(&path, &key) {
@@ -155,7 +156,7 @@ fn not_started(e: &Error) -> bool {
 }
 
 /// Run the plan; when the engine cannot start the sandbox, step down outside
-/// (see `plan::stepdown::outer_step`) and try again, saying which step was
+/// (see `plan::outer`) and try again, saying which step was
 /// taken. Returns the status and the steps that were needed.
 pub fn run_stepping_down(
     mut plan: Plan,
@@ -170,7 +171,7 @@ pub fn run_stepping_down(
                 let Some(engine) = host.engine(plan.engine) else {
                     return Err(e);
                 };
-                let Some(step) = stepdown::outer_step(&plan, host, engine) else {
+                let Some(step) = outer::outer_step(&plan, host, engine) else {
                     return Err(e);
                 };
                 eprintln!(

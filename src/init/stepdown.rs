@@ -11,7 +11,8 @@ use nix::unistd::Pid;
 
 use super::engine::{Running, STORAGE_CONF, StartError, run_canary, start_once};
 use crate::plan::inner::InnerEngineSpec;
-use crate::plan::stepdown::{Inside, Memory, REPORT_FILE, Recipe, next_step};
+use crate::plan::memory::{Memory, REPORT_FILE};
+use crate::plan::stepdown::{Inside, Recipe, next_step};
 
 /// What the sandbox has that decides which steps exist.
 fn inside() -> Inside {

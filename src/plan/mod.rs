@@ -5,6 +5,8 @@
 pub mod common;
 pub mod dind;
 pub mod inner;
+pub mod memory;
+pub mod outer;
 pub mod privileged;
 pub mod render;
 pub mod rootless;

@@ -1,21 +1,15 @@
 //! Step-down: when nested containers cannot run with the planned inner
-//! set-up, the init tries the next less demanding one, says which step it
-//! took, and the host remembers what worked for these host facts.
+//! set-up, the init tries the next less demanding one and says which step it
+//! took (the host remembers what worked: `memory.rs`; steps outside the
+//! sandbox: `outer.rs`).
 //!
-//! Pure: the ladder, the choice of step from a failure, and the memory's key.
+//! Pure: the ladder, and the choice of step from a failure.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::engine::EngineKind;
-use crate::probe::facts::{EngineFacts, HostFacts};
 
 use super::inner::InnerEngineSpec;
-
-/// Where the init writes what worked, for the host to remember.
-pub const REPORT_DIR: &str = "/run/dindbox/report";
-/// The file in it.
-pub const REPORT_FILE: &str = "recipe.json";
 
 /// The inner Podman's storage, least demanding last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -300,103 +294,6 @@ pub fn next_step(
     None
 }
 
-/// A step outside: the sandbox itself could not start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OuterStep {
-    /// `--privileged` spelled out as explicit capabilities.
-    ExplicitCaps,
-    /// Podman's runtime for the sandbox: runc instead of crun.
-    Runc,
-}
-
-impl OuterStep {
-    pub fn what(&self) -> &'static str {
-        match self {
-            OuterStep::ExplicitCaps => "--privileged -> explicit capabilities",
-            OuterStep::Runc => "the sandbox's runtime: crun -> runc",
-        }
-    }
-
-    /// Apply the step to a plan.
-    pub fn apply(&self, plan: &mut super::Plan, host: &HostFacts, engine: &EngineFacts) {
-        match self {
-            OuterStep::ExplicitCaps => super::privileged::spell_out(plan, host, engine),
-            OuterStep::Runc => plan.global.push(super::Arg::new(
-                ["--runtime", "runc"],
-                "stepped down: Podman could not start the sandbox with crun",
-            )),
-        }
-    }
-}
-
-/// The next step outside after the engine could not start the sandbox with
-/// `plan`, or None when there is none.
-pub fn outer_step(plan: &super::Plan, host: &HostFacts, engine: &EngineFacts) -> Option<OuterStep> {
-    if plan.run.iter().any(|a| a.args == ["--privileged"]) {
-        return Some(OuterStep::ExplicitCaps);
-    }
-    let sets_runtime = plan
-        .global
-        .iter()
-        .any(|a| a.args.first().is_some_and(|f| f == "--runtime"));
-    (engine.kind == EngineKind::Podman
-        && !sets_runtime
-        && engine.default_runtime.as_deref() == Some("crun")
-        && host.runtime("runc").is_some())
-    .then_some(OuterStep::Runc)
-}
-
-/// What the memory of a start is keyed by: the host facts that decide
-/// whether a set-up works, the engine and its version, the image and the
-/// inner engine. When any of them changes, the memory no longer applies.
-#[derive(Serialize)]
-struct KeyFacts<'a> {
-    kernel: &'a str,
-    uid: u32,
-    cgroup: &'a crate::probe::facts::CgroupFacts,
-    devices: &'a crate::probe::facts::DeviceFacts,
-    security: &'a crate::probe::facts::SecurityFacts,
-    filesystems: &'a crate::probe::facts::FsFacts,
-    runtimes: Vec<&'a str>,
-    engine: EngineKind,
-    engine_version: Option<&'a str>,
-    rootless: bool,
-    storage_driver: Option<&'a str>,
-    default_runtime: Option<&'a str>,
-    image: &'a str,
-    image_id: &'a str,
-    planned: Recipe,
-}
-
-pub fn key(
-    host: &HostFacts,
-    engine: &EngineFacts,
-    image: &str,
-    image_id: &str,
-    planned: &InnerEngineSpec,
-) -> String {
-    let facts = KeyFacts {
-        kernel: &host.kernel,
-        uid: host.uid,
-        cgroup: &host.cgroup,
-        devices: &host.devices,
-        security: &host.security,
-        filesystems: &host.filesystems,
-        runtimes: host.oci_runtimes.iter().map(|r| r.name.as_str()).collect(),
-        engine: engine.kind,
-        engine_version: engine.server_version.as_deref(),
-        rootless: engine.rootless,
-        storage_driver: engine.storage_driver.as_deref(),
-        default_runtime: engine.default_runtime.as_deref(),
-        image,
-        image_id,
-        planned: Recipe::of(planned),
-    };
-    let json = serde_json::to_string(&(planned.kind, facts)).expect("key facts serialise");
-    hex::encode(Sha256::digest(json.as_bytes()))
-}
-
 /// The inner set-up's step-down parts, as lines of the plan's text.
 pub fn describe(spec: &InnerEngineSpec) -> Vec<String> {
     let mut lines = Vec::new();
@@ -418,41 +315,31 @@ pub fn describe(spec: &InnerEngineSpec) -> Vec<String> {
     lines
 }
 
-/// What the init reports, and the host keeps under its cache directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Memory {
-    pub key: String,
-    pub recipe: Recipe,
-    /// The steps taken to get there, in order (empty when the plan worked as made).
-    pub steps: Vec<String>,
-    /// Steps outside that let the sandbox start, in order.
-    #[serde(default)]
-    pub outer: Vec<OuterStep>,
-}
-
-/// The remembered recipe when its key is this start's; None otherwise.
-pub fn recall(memory: Option<Memory>, key: &str) -> Option<Memory> {
-    memory.filter(|m| m.key == key)
+/// An inner engine spec for tests of step-down and its memory.
+#[cfg(test)]
+pub(crate) fn test_spec(
+    kind: EngineKind,
+    runtime: &str,
+    cgroups_disabled: bool,
+) -> InnerEngineSpec {
+    InnerEngineSpec {
+        kind,
+        runtime: runtime.into(),
+        ulimits: None,
+        ready_timeout_ms: 1000,
+        engine_firewall: false,
+        cgroups_disabled,
+        nested_host_network: false,
+        storage: None,
+        canary: None,
+        report: None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::test_spec as spec;
     use super::*;
-
-    fn spec(kind: EngineKind, runtime: &str, cgroups_disabled: bool) -> InnerEngineSpec {
-        InnerEngineSpec {
-            kind,
-            runtime: runtime.into(),
-            ulimits: None,
-            ready_timeout_ms: 1000,
-            engine_firewall: false,
-            cgroups_disabled,
-            nested_host_network: false,
-            storage: None,
-            canary: None,
-            report: None,
-        }
-    }
 
     fn inside(fuse: bool, driver: &str) -> Inside {
         Inside {
@@ -549,74 +436,5 @@ mod tests {
             &inside(true, "overlay"),
         );
         assert_eq!(steps, vec!["runtime: runc -> crun"]);
-    }
-
-    #[test]
-    fn memory_applies_only_to_its_own_key() {
-        let memory = Memory {
-            key: "abc".into(),
-            recipe: Recipe::of(&spec(EngineKind::Podman, "crun", true)),
-            steps: vec![],
-            outer: vec![],
-        };
-        assert_eq!(recall(Some(memory.clone()), "abc"), Some(memory.clone()));
-        assert_eq!(recall(Some(memory), "abd"), None);
-        assert_eq!(recall(None, "abc"), None);
-    }
-
-    #[test]
-    fn outside_privileged_is_spelled_out_then_crun_gives_way_to_runc() {
-        let mut host = crate::probe::fixtures::rootless_podman();
-        host.cgroup.layout = crate::probe::facts::CgroupLayout::V2;
-        let engine = host.engine(EngineKind::Podman).unwrap().clone();
-        let mut req = super::super::tests::request_for_steps();
-        req.privileged = true;
-        let image = super::super::ImageFacts {
-            exists: true,
-            engines: None,
-        };
-        let mut plan = super::super::make(&req, &host, &image).unwrap();
-        assert!(plan.global.is_empty(), "crun is fine on cgroup v2");
-        let mut taken = Vec::new();
-        while let Some(step) = outer_step(&plan, &host, &engine) {
-            step.apply(&mut plan, &host, &engine);
-            taken.push(step);
-            assert!(taken.len() < 5, "{taken:?}");
-        }
-        assert_eq!(taken, vec![OuterStep::ExplicitCaps, OuterStep::Runc]);
-        assert!(!plan.argv().contains(&"--privileged".to_string()));
-        assert!(plan.argv().contains(&"SYS_ADMIN".to_string()));
-        assert_eq!(plan.global[0].args, ["--runtime", "runc"]);
-        assert!(!plan.global[0].why.is_empty());
-    }
-
-    #[test]
-    fn the_key_follows_the_facts_that_decide_a_set_up() {
-        let host = crate::probe::fixtures::this_machine();
-        let engine = host.engine(EngineKind::Podman).unwrap().clone();
-        let s = spec(EngineKind::Podman, "runc", false);
-        let k = key(&host, &engine, "img", "id1", &s);
-        assert_eq!(k, key(&host, &engine, "img", "id1", &s), "stable");
-        assert_ne!(k, key(&host, &engine, "img", "id2", &s), "another image");
-        let mut newer = engine.clone();
-        newer.server_version = Some("5.0.0".into());
-        assert_ne!(
-            k,
-            key(&host, &newer, "img", "id1", &s),
-            "another engine version"
-        );
-        let mut other = host.clone();
-        other.devices.fuse = None;
-        assert_ne!(
-            k,
-            key(&other, &engine, "img", "id1", &s),
-            "another device set"
-        );
-        let docker = spec(EngineKind::Docker, "runc", false);
-        assert_ne!(
-            k,
-            key(&host, &engine, "img", "id1", &docker),
-            "another inner engine"
-        );
     }
 }
