@@ -86,6 +86,10 @@ fn user_workspace() -> tempfile::TempDir {
 }
 
 fn as_user(program: &str, args: &[&str], dir: &Path) -> Run {
+    as_user_with(program, args, dir, &[])
+}
+
+fn as_user_with(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Run {
     let home = home();
     let runtime = runtime_dir();
     assert!(
@@ -97,6 +101,7 @@ fn as_user(program: &str, args: &[&str], dir: &Path) -> Run {
         .arg(format!("XDG_RUNTIME_DIR={runtime}"))
         .arg(format!("HOME={home}"))
         .arg("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .args(env.iter().map(|(k, v)| format!("{k}={v}")))
         .arg(program)
         .args(args)
         .current_dir(dir)
@@ -321,15 +326,33 @@ fn assert_no_report_dir_left(cache: &Path) {
     assert!(left.is_empty(), "report directories were left: {left:?}");
 }
 
+/// Makes an image's storage.conf ask for an overlay mount program that is not there.
+const NO_MOUNT_PROGRAM: &str = "sed -i 's|^mountopt = \"nodev\"|&\\nmount_program = \"/usr/local/bin/no-such-fuse-overlayfs\"|' /etc/containers/storage.conf && grep -q no-such-fuse /etc/containers/storage.conf";
+
+/// A first start with that image: stepped down to native overlay, the step
+/// and its reason named, nested containers run.
+fn assert_storage_stepped_down(first: &Run) {
+    assert!(first.stdout.contains("nested-ok"), "{}", first.stdout);
+    assert!(
+        first.stderr.contains(
+            "stepping down: storage: the image's overlay with mount_program /usr/local/bin/no-such-fuse-overlayfs -> native overlay"
+        ),
+        "the step is named:\n{}",
+        first.stderr
+    );
+    assert!(
+        first
+            .stderr
+            .contains("no-such-fuse-overlayfs: no such file"),
+        "and why it was taken:\n{}",
+        first.stderr
+    );
+}
+
 #[test]
 fn an_unworkable_storage_setting_is_stepped_down_named_and_remembered() {
     let mut cleanup = Cleanup::new("podman");
-    let image = image_with(
-        "podman",
-        &mut cleanup,
-        "no-mount-program",
-        "sed -i 's|^mountopt = \"nodev\"|&\\nmount_program = \"/usr/local/bin/no-such-fuse-overlayfs\"|' /etc/containers/storage.conf && grep -q no-such-fuse /etc/containers/storage.conf",
-    );
+    let image = image_with("podman", &mut cleanup, "no-mount-program", NO_MOUNT_PROGRAM);
     let _lock = shared();
     let cache = tempfile::tempdir().unwrap();
     let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
@@ -361,21 +384,7 @@ fn an_unworkable_storage_setting_is_stepped_down_named_and_remembered() {
     let first_name = unique("stepdown-first");
     cleanup.containers.push(first_name.clone());
     let first = start(&first_name);
-    assert!(first.stdout.contains("nested-ok"), "{}", first.stdout);
-    assert!(
-        first.stderr.contains(
-            "stepping down: storage: the image's overlay with mount_program /usr/local/bin/no-such-fuse-overlayfs -> native overlay"
-        ),
-        "the step is named:\n{}",
-        first.stderr
-    );
-    assert!(
-        first
-            .stderr
-            .contains("no-such-fuse-overlayfs: no such file"),
-        "and why it was taken:\n{}",
-        first.stderr
-    );
+    assert_storage_stepped_down(&first);
     assert_nothing_left("podman", &first_name);
     let kept = memories(cache.path());
     assert_eq!(kept.len(), 1, "{kept:?}");
@@ -567,4 +576,61 @@ fn an_unwritable_cache_costs_the_memory_not_the_start() {
         run.stderr
     );
     assert_nothing_left("podman", &name);
+}
+
+#[test]
+fn rootless_podman_steps_down_and_remembers_in_the_users_cache() {
+    let mut cleanup = Cleanup::new("podman");
+    let image = image_with(
+        "podman",
+        &mut cleanup,
+        "rootless-no-mount-program",
+        NO_MOUNT_PROGRAM,
+    );
+    let _lock = shared();
+    // Into the test user's own store, and out of it again afterwards.
+    let saved = tempfile::NamedTempFile::new().unwrap();
+    let archive = saved.path().to_str().unwrap();
+    engine(
+        "podman",
+        &["save", "--format", "docker-archive", "-o", archive, &image],
+    )
+    .ok();
+    Command::new("chmod")
+        .args(["644", archive])
+        .status()
+        .unwrap();
+    struct UserImage(String);
+    impl Drop for UserImage {
+        fn drop(&mut self) {
+            let _ = user_podman(&["rmi", "-f", &self.0]);
+        }
+    }
+    let _user_image = UserImage(image.clone());
+    user_podman(&["load", "-q", "-i", archive]).ok();
+    let ws = user_workspace();
+    let cache = user_workspace();
+    let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
+    let names = [unique("rootless-stepdown-1"), unique("rootless-stepdown-2")];
+    let _user_cleanup = UserCleanup(names.to_vec());
+    let start = |name: &str| {
+        let cmd = format!("podman run --rm {CANARY} echo nested-ok");
+        let args = [
+            "run", "--rm", "-n", name, "-m", "dind", "--image", &image, "-x", &cmd,
+        ];
+        as_user_with(&user_binary().display().to_string(), &args, ws.path(), &env).ok()
+    };
+    assert_storage_stepped_down(&start(&names[0]));
+    assert_nothing_left_for_user(&names[0]);
+    let kept = memories(cache.path());
+    assert_eq!(kept.len(), 1, "kept in the user's cache: {kept:?}");
+    let second = start(&names[1]);
+    assert!(second.stdout.contains("nested-ok"), "{}", second.stdout);
+    assert!(
+        !second.stderr.contains("stepping down"),
+        "{}",
+        second.stderr
+    );
+    assert_nothing_left_for_user(&names[1]);
+    assert_no_report_dir_left(cache.path());
 }
