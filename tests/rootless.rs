@@ -113,6 +113,13 @@ fn user_dindbox(args: &[&str], dir: &Path) -> Run {
     as_user(&user_binary().display().to_string(), args, dir)
 }
 
+/// `dindbox run -n NAME -m dind --inner INNER FLAGS -x CMD` as the test user.
+fn user_dind(ws: &tempfile::TempDir, name: &str, inner: &str, flags: &[&str], cmd: &str) -> Run {
+    let mut args = vec!["run", "-n", name, "-m", "dind", "--inner", inner, "-x", cmd];
+    args.extend_from_slice(flags);
+    user_dindbox(&args, ws.path())
+}
+
 fn user_podman(args: &[&str]) -> Run {
     as_user("podman", args, Path::new("/"))
 }
@@ -149,24 +156,10 @@ fn rootless_podman_runs_nested_podman() {
     let ws = user_workspace();
     let name = unique("rootless-dind");
     let _cleanup = UserCleanup(vec![name.clone()]);
-    let run = user_dindbox(
-        &[
-            "run",
-            "--rm",
-            "-n",
-            &name,
-            "-m",
-            "dind",
-            "--inner",
-            "podman",
-            "-x",
-            &format!(
-                "podman run --rm {CANARY} echo nested-ok && podman run --rm --network host {CANARY} echo nested-host-ok && podman network create inner >/dev/null && podman run --rm --network inner {CANARY} echo nested-bridge-ok && id -u"
-            ),
-        ],
-        ws.path(),
-    )
-    .ok();
+    let cmd = format!(
+        "podman run --rm {CANARY} echo nested-ok && podman run --rm --network host {CANARY} echo nested-host-ok && podman network create inner >/dev/null && podman run --rm --network inner {CANARY} echo nested-bridge-ok && id -u"
+    );
+    let run = user_dind(&ws, &name, "podman", &["--rm"], &cmd).ok();
     assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
     assert!(run.stdout.contains("nested-host-ok"), "{}", run.stdout);
     assert!(
@@ -206,20 +199,7 @@ fn rootless_inner_docker_is_refused_before_anything_starts() {
     let ws = user_workspace();
     let name = unique("rootless-docker");
     let _cleanup = UserCleanup(vec![name.clone()]);
-    let run = user_dindbox(
-        &[
-            "run",
-            "-n",
-            &name,
-            "-m",
-            "dind",
-            "--inner",
-            "docker",
-            "-x",
-            "docker ps",
-        ],
-        ws.path(),
-    );
+    let run = user_dind(&ws, &name, "docker", &[], "docker ps");
     assert_bad_input(
         &run,
         3,
@@ -326,6 +306,24 @@ fn assert_no_report_dir_left(cache: &Path) {
     assert!(left.is_empty(), "report directories were left: {left:?}");
 }
 
+/// An image made from the sandbox image by `script`, removed with the
+/// returned cleanup, and an empty cache directory (so nothing is remembered).
+fn broken_image(eng: &str, what: &str, script: &str) -> (Cleanup, String, tempfile::TempDir) {
+    let mut cleanup = Cleanup::new(eng);
+    let image = image_with(eng, &mut cleanup, what, script);
+    (cleanup, image, tempfile::tempdir().unwrap())
+}
+
+/// A throw-away dind sandbox of `image` whose command runs the canary nested.
+fn nested_canary_run(eng: &str, inner: &str, image: &str, name: &str, env: &[(&str, &str)]) -> Run {
+    let cmd = format!("{inner} run --rm {CANARY} echo nested-ok");
+    let args = [
+        "run", "--rm", "-n", name, "-m", "dind", "--engine", eng, "--inner", inner, "--image",
+        image, "-x", &cmd,
+    ];
+    dindbox_in(&std::env::temp_dir(), &args, env)
+}
+
 /// Makes an image's storage.conf ask for an overlay mount program that is not there.
 const NO_MOUNT_PROGRAM: &str = "sed -i 's|^mountopt = \"nodev\"|&\\nmount_program = \"/usr/local/bin/no-such-fuse-overlayfs\"|' /etc/containers/storage.conf && grep -q no-such-fuse /etc/containers/storage.conf";
 
@@ -351,35 +349,11 @@ fn assert_storage_stepped_down(first: &Run) {
 
 #[test]
 fn an_unworkable_storage_setting_is_stepped_down_named_and_remembered() {
-    let mut cleanup = Cleanup::new("podman");
-    let image = image_with("podman", &mut cleanup, "no-mount-program", NO_MOUNT_PROGRAM);
+    let (mut cleanup, image, cache) = broken_image("podman", "no-mount-program", NO_MOUNT_PROGRAM);
     let _lock = shared();
-    let cache = tempfile::tempdir().unwrap();
     let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
     let dir = std::env::temp_dir();
-    let start = |name: &str| {
-        dindbox_in(
-            &dir,
-            &[
-                "run",
-                "--rm",
-                "-n",
-                name,
-                "-m",
-                "dind",
-                "--engine",
-                "podman",
-                "--inner",
-                "podman",
-                "--image",
-                &image,
-                "-x",
-                &format!("podman run --rm {CANARY} echo nested-ok"),
-            ],
-            &env,
-        )
-        .ok()
-    };
+    let start = |name: &str| nested_canary_run("podman", "podman", &image, name, &env).ok();
 
     let first_name = unique("stepdown-first");
     cleanup.containers.push(first_name.clone());
@@ -466,40 +440,15 @@ fn the_canary_runs_on_the_first_start_only_on_both_engines() {
     }
 }
 
+/// Replaces an image's runc with one that always fails.
+const BROKEN_RUNC: &str = "printf '#!/bin/sh\\necho this runc is broken >&2\\nexit 1\\n' > /usr/sbin/runc && chmod 755 /usr/sbin/runc";
+
 #[test]
 fn a_broken_runtime_is_stepped_down_to_the_other_or_reported_with_the_steps_tried() {
-    let mut cleanup = Cleanup::new("docker");
-    let image = image_with(
-        "docker",
-        &mut cleanup,
-        "broken-runc",
-        "printf '#!/bin/sh\\necho this runc is broken >&2\\nexit 1\\n' > /usr/sbin/runc && chmod 755 /usr/sbin/runc",
-    );
+    let (mut cleanup, image, cache) = broken_image("docker", "broken-runc", BROKEN_RUNC);
     let _lock = shared();
-    let cache = tempfile::tempdir().unwrap();
     let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
-    let start = |inner: &str, name: &str| {
-        dindbox_in(
-            &std::env::temp_dir(),
-            &[
-                "run",
-                "--rm",
-                "-n",
-                name,
-                "-m",
-                "dind",
-                "--engine",
-                "docker",
-                "--inner",
-                inner,
-                "--image",
-                &image,
-                "-x",
-                &format!("{inner} run --rm {CANARY} echo nested-ok"),
-            ],
-            &env,
-        )
-    };
+    let start = |inner: &str, name: &str| nested_canary_run("docker", inner, &image, name, &env);
 
     // Podman inside: crun runs what runc cannot.
     let name = unique("broken-runc-podman");
