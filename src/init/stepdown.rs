@@ -110,7 +110,12 @@ fn attempt(
             ),
             running.daemon,
         )),
-        Ok(proved) => Ok((running, proved)),
+        Ok(proved) => {
+            if !proved {
+                crate::trace::mark("the canary is not in the inner store: nothing proven");
+            }
+            Ok((running, proved))
+        }
         Err(e) => Err((e, running.daemon)),
     }
 }
