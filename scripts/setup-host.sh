@@ -67,3 +67,31 @@ triple=$(sed -n 's/^target = "\(.*\)"/\1/p' .cargo/config.toml)
 dindbox="$target_dir/$triple/debug/dindbox"
 say "building dindbox's images (skipped when up to date)"
 "$dindbox" image build
+
+# The rootless test user: a runtime directory as logind would make it, native
+# overlay storage (Debian's rootless default without a storage.conf is vfs,
+# which copies the whole sandbox image for every container), and dindbox's
+# images in the user's own store, loaded when the user's copy differs.
+test_uid=$(id -u "$TEST_USER")
+as_test_user() {
+    (cd / && runuser -u "$TEST_USER" -- env XDG_RUNTIME_DIR="/run/user/$test_uid" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" "$@")
+}
+install -d -m 700 -o "$TEST_USER" -g "$TEST_USER" "/run/user/$test_uid"
+test_home=$(getent passwd "$TEST_USER" | cut -d: -f6)
+if [ ! -e "$test_home/.config/containers/storage.conf" ] && [ ! -e "$test_home/.local/share/containers/storage" ]; then
+    as_test_user mkdir -p "$test_home/.config/containers"
+    printf '[storage]\ndriver = "overlay"\n' | as_test_user tee "$test_home/.config/containers/storage.conf" >/dev/null
+fi
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+for image in "localhost/dindbox/sandbox:$version" localhost/dindbox/canary:latest; do
+    want=$(podman image inspect --format '{{.Id}}' "$image")
+    have=$(as_test_user podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+    if [ "$want" != "$have" ]; then
+        say "loading $image into $TEST_USER's Podman store"
+        podman save --format docker-archive "$image" | as_test_user podman load -q >/dev/null
+    fi
+done
+if [ -f "$HOME/.cache/dindbox/preload/canary.tar" ]; then
+    as_test_user mkdir -p "$test_home/.cache/dindbox/preload"
+    install -m 644 -o "$TEST_USER" -g "$TEST_USER" "$HOME/.cache/dindbox/preload/canary.tar" "$test_home/.cache/dindbox/preload/canary.tar"
+fi

@@ -6,6 +6,7 @@ pub mod lock;
 pub mod remove;
 pub mod service;
 pub mod signals;
+pub mod stepdown;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result, exit};

@@ -21,6 +21,11 @@ pub fn sandbox(
         let _ = engine.cmd().args(["stop", name]).output()?;
     }
     engine.remove_container(name)?;
+    // The directory its init reported to at each start, mounted from the host.
+    let _ = std::fs::remove_dir_all(super::stepdown::report_dir(
+        &crate::paths::cache_dir(),
+        name,
+    ));
     let mut volumes = Vec::new();
     if !keep_storage {
         for volume in engine.sandbox_volumes(Some(name))? {

@@ -35,7 +35,7 @@ fn temp(what: &str) -> Result<NamedTempFile> {
 pub fn start(service: &HostService) -> Result<Running> {
     let socket = PathBuf::from(&service.socket);
     if let Some(dir) = socket.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("could not create", dir, e))?;
+        private_dir(dir)?;
     }
     let log = temp("service-log")?;
     let mut cmd = Command::new(&service.argv[0]);
@@ -70,7 +70,29 @@ pub fn start(service: &HostService) -> Result<Running> {
         _log: log,
     };
     running.wait_ready(service)?;
+    open_socket(&running.socket)?;
     Ok(running)
+}
+
+/// The socket's directory: only its owner may enter it.
+fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("could not create", dir, e))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| Error::io("could not make private", dir, e))
+}
+
+/// Every user inside the sandbox may use the socket, not only its root: the
+/// socket is bind-mounted in, so its own mode counts there, while on the host
+/// its directory (0700) keeps everyone but its owner out.
+fn open_socket(socket: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o666))
+        .map_err(|e| Error::io("could not open to the sandbox's users", socket, e))
 }
 
 impl Running {
@@ -90,7 +112,7 @@ impl Running {
                 };
                 return Err(Error::failure(format!("`{}` {how}", quote_argv(&service.argv)))
                     .cause(tail(&log, 12))
-                    .hint("or start Podman's socket yourself: `systemctl enable --now podman.socket`"));
+                    .hint("or start Podman's socket yourself: `systemctl --user enable --now podman.socket` as a user, `systemctl enable --now podman.socket` as root"));
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -21,7 +21,7 @@ pub fn run(cmd: ConfigCommand) -> Result<i32> {
             }
         }
         ConfigCommand::Command(args) => {
-            let (_, plan) = super::run::prepare(&args)?;
+            let (_, plan, _, _) = super::run::prepare(&args)?;
             println!("{}", quote_argv(&plan.argv()));
         }
         ConfigCommand::Schema => println!("{}", config::format::schema()),

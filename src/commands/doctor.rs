@@ -627,6 +627,7 @@ mod tests {
         podman.sockets = vec![SocketFacts {
             path: "/run/podman/podman.sock".into(),
             answers: false,
+            mode: None,
         }];
         let notes = engine_remarks(&[podman]);
         assert_eq!(notes.len(), 1);

@@ -21,15 +21,22 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 .hint("add --dry-run, or use `dindbox plan --json`"),
         );
     }
-    let (req, plan) = prepare(&args)?;
+    let (req, mut plan, memory, host) = prepare(&args)?;
     if args.dry_run {
         return print(&plan, args.json);
     }
-    apply::run(&plan, req.named, args.recreate)
+    let reporting = memory
+        .as_ref()
+        .and_then(|m| apply::stepdown::Reporting::start(m, &mut plan));
+    let (code, outer) = apply::stepdown::run_stepping_down(plan, req.named, args.recreate, &host)?;
+    if let Some(reporting) = reporting {
+        reporting.finish(outer);
+    }
+    Ok(code)
 }
 
 pub fn plan(args: RunArgs) -> Result<i32> {
-    let (_, plan) = prepare(&args)?;
+    let (_, plan, _, _) = prepare(&args)?;
     print(&plan, args.json)
 }
 
@@ -42,15 +49,39 @@ fn print(plan: &Plan, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-pub fn prepare(args: &RunArgs) -> Result<(Request, Plan)> {
+type Prepared = (
+    Request,
+    Plan,
+    Option<apply::stepdown::Prepared>,
+    probe::facts::HostFacts,
+);
+
+/// The request, its plan (with what is remembered for this host applied),
+/// the memory to update after the run, and the host's facts.
+pub fn prepare(args: &RunArgs) -> Result<Prepared> {
     let req = request(args)?;
     let host = probe::probe_for(req.engine);
     trace::mark("probed the host");
     let engine = plan::choose_engine(&req, &host)?;
     let image = image_facts(&Engine::new(engine.kind, &engine.binary), &req.image)?;
     trace::mark("inspected the image");
-    let plan = plan::make(&req, &host, &image)?;
-    Ok((req, plan))
+    let mut plan = plan::make(&req, &host, &image)?;
+    let memory = if plan.inner.engine.is_some() {
+        let id = apply::stepdown::image_id(&apply::engine_for(&plan), &plan.image);
+        // A kept sandbox mounts its report directory at every start.
+        let keep = !req.rm;
+        apply::stepdown::prepare(
+            &mut plan,
+            &host,
+            engine,
+            &id,
+            &crate::paths::cache_dir(),
+            keep,
+        )
+    } else {
+        None
+    };
+    Ok((req, plan, memory, host))
 }
 
 /// Seconds the inner engine may take to answer, unless told otherwise.

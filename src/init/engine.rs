@@ -17,6 +17,7 @@ const LOG_TAIL: usize = 25;
 
 pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 const CONTAINERS_CONF_DROPIN: &str = "/etc/containers/containers.conf.d/50-dindbox.conf";
+pub const STORAGE_CONF: &str = "/etc/containers/storage.conf";
 
 /// Why the inner engine did not come up, and the log that tells more.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ pub struct StartError {
 }
 
 impl StartError {
-    fn new(reason: impl Into<String>, log: Option<&Path>) -> Self {
+    pub fn new(reason: impl Into<String>, log: Option<&Path>) -> Self {
         StartError {
             reason: reason.into(),
             log: log.map(Path::to_path_buf),
@@ -81,16 +82,46 @@ fn clear_stale_run_state() {
     }
 }
 
+/// Start the engine, stepping down from the planned set-up until nested
+/// containers run (see `init/stepdown.rs`).
 pub fn start(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     clear_stale_run_state();
+    super::stepdown::start(spec)
+}
+
+/// One attempt with one set-up: the engine started, answering, and its
+/// preloaded images loaded. On failure, a started daemon is returned too, to
+/// be stopped before the next attempt.
+pub fn start_once(spec: &InnerEngineSpec) -> Result<Running, (StartError, Option<Child>)> {
     let running = match spec.kind {
-        EngineKind::Docker => start_dockerd(spec)?,
-        EngineKind::Podman => configure_podman(spec)?,
+        EngineKind::Docker => start_dockerd(spec).map_err(|e| (e, None))?,
+        EngineKind::Podman => configure_podman(spec).map_err(|e| (e, None))?,
     };
     crate::trace::mark("engine started");
-    preload(spec)?;
+    if let Err(e) = preload(spec) {
+        return Err((e, running.daemon));
+    }
     crate::trace::mark("images preloaded");
     Ok(running)
+}
+
+/// Run the canary once: the proof that nested containers run. Ok(false)
+/// when the canary is not in the inner store (nothing to prove it with).
+pub fn run_canary(spec: &InnerEngineSpec, image: &str) -> Result<bool, StartError> {
+    let log = log_path(&format!("{}.log", spec.kind))?;
+    let limit = Duration::from_millis(spec.ready_timeout_ms);
+    let inspect = ["image", "inspect", "--format", "{{.Id}}", image];
+    if within(spec.kind, &inspect, &log, limit).is_err() {
+        return Ok(false);
+    }
+    let mut args = vec!["run", "--rm"];
+    if spec.kind == EngineKind::Podman {
+        args.push("--pull=never");
+    }
+    args.extend([image, "true"]);
+    within(spec.kind, &args, &log, limit)?;
+    crate::trace::mark("the canary ran");
+    Ok(true)
 }
 
 fn find(binary: &str) -> Result<PathBuf, StartError> {
@@ -144,6 +175,10 @@ pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
         "--exec-opt=native.cgroupdriver=cgroupfs".to_string(),
         format!("--default-runtime={}", spec.runtime),
     ];
+    if spec.runtime != "runc" {
+        // dockerd knows runc by itself; any other runtime is named to it.
+        args.push(format!("--add-runtime={0}={0}", spec.runtime));
+    }
     if let Some(Ulimits { nofile, nproc }) = spec.ulimits {
         args.push(format!("--default-ulimit=nofile={nofile}:{nofile}"));
         args.push(format!("--default-ulimit=nproc={nproc}:{nproc}"));
@@ -266,6 +301,12 @@ pub fn podman_dropin(spec: &InnerEngineSpec) -> String {
             "default_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc={nproc}:{nproc}\"]\n"
         ));
     }
+    if spec.cgroups_disabled {
+        text.push_str("cgroups = \"disabled\"\n");
+    }
+    if spec.nested_host_network {
+        text.push_str("netns = \"host\"\n");
+    }
     text.push_str(&format!(
         "\n[engine]\nruntime = \"{}\"\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n",
         spec.runtime
@@ -283,6 +324,10 @@ fn configure_podman(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     }
     std::fs::write(path, podman_dropin(spec))
         .map_err(|e| StartError::new(format!("could not write {}: {e}", path.display()), None))?;
+    if let Some(storage) = spec.storage {
+        std::fs::write(STORAGE_CONF, storage.storage_conf())
+            .map_err(|e| StartError::new(format!("could not write {STORAGE_CONF}: {e}"), None))?;
+    }
     Ok(Running { daemon: None })
 }
 
@@ -348,7 +393,14 @@ fn preload(spec: &InnerEngineSpec) -> Result<(), StartError> {
         })
         .unwrap_or_default();
     tarballs.sort();
-    let marker = Path::new(crate::plan::dind::storage_path(kind)).join(PRELOADED);
+    // A store of its own (vfs) has its own list of what was loaded into it.
+    let marker = match spec.storage {
+        Some(storage @ crate::plan::stepdown::Storage::Vfs) => {
+            let _ = std::fs::create_dir_all(storage.graphroot());
+            Path::new(storage.graphroot()).join(PRELOADED)
+        }
+        _ => Path::new(crate::plan::dind::storage_path(kind)).join(PRELOADED),
+    };
     let listed = std::fs::read_to_string(&marker).unwrap_or_default();
     let todo = not_preloaded(&tarballs, &listed);
     let log = log_path(&format!("{kind}.log"))?;
@@ -380,6 +432,11 @@ mod tests {
             }),
             ready_timeout_ms: 1000,
             engine_firewall: true,
+            cgroups_disabled: false,
+            nested_host_network: false,
+            storage: None,
+            canary: None,
+            report: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod cgroup;
 pub mod engine;
 pub mod enter;
 pub mod state;
+pub mod stepdown;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};

@@ -50,7 +50,13 @@ pub fn apply(
     if !req.privileged {
         least_privilege(plan, req, host, engine)?;
     }
-    let cgroup = cgroup_setup(plan, host);
+    let rootless = engine.rootless;
+    let cgroup = if rootless {
+        super::rootless::apply(plan, host);
+        CgroupSetup::Leave
+    } else {
+        cgroup_setup(plan, host)
+    };
     storage(plan, req);
     for tarball in &req.preload {
         let file = tarball
@@ -63,13 +69,24 @@ pub fn apply(
         ));
     }
     plan.inner.cgroup = cgroup.clone();
-    plan.inner.net_sysctls = true;
+    let host_network = req.network.as_deref() == Some("host");
+    plan.inner.net_sysctls = !host_network;
     plan.inner.engine = Some(InnerEngineSpec {
         kind: req.inner,
-        runtime: INNER_RUNTIME.to_string(),
+        runtime: if rootless {
+            super::rootless::INNER_RUNTIME
+        } else {
+            INNER_RUNTIME
+        }
+        .to_string(),
         ulimits: ulimits(host),
         ready_timeout_ms: req.ready_timeout_ms,
         engine_firewall: req.engine_firewall,
+        cgroups_disabled: rootless,
+        nested_host_network: host_network,
+        storage: None,
+        canary: None,
+        report: None,
     });
     Ok(())
 }
@@ -99,7 +116,10 @@ fn refuse_unsupported(
         }
         return Err(err.hint("or build the default image, which has both: `dindbox image build`"));
     }
-    if engine.rootless {
+    if engine.rootless && engine.kind == EngineKind::Podman && req.inner == EngineKind::Docker {
+        return Err(super::rootless::refuse_inner_docker(req, host, engine));
+    }
+    if engine.rootless && engine.kind != EngineKind::Podman {
         let err = Error::refused(format!(
             "dind on rootless {} is not supported by this version of dindbox",
             engine.kind
@@ -155,7 +175,9 @@ fn least_privilege(
         .cause("not in the capability bounding set (grep CapBnd /proc/self/status)")
         .hint("use `-m sock` to reach the host's engine instead"));
     }
-    if host.security.seccomp {
+    // A rootless sandbox's inner Podman runs nested containers with crun,
+    // which gets on under the default profile: the sandbox keeps it.
+    if host.security.seccomp && !engine.rootless {
         plan.run.push(Arg::new(
             ["--security-opt", "seccomp=unconfined"],
             "the engine's default seccomp profile blocks keyctl, which inner runtimes use to give each nested container its own session keyring",

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::resources::EnvVar;
 use super::{Arg, INIT_PATH, labels};
 use crate::plan::inner::PRELOAD_DIR;
+use crate::plan::memory::REPORT_DIR;
 
 /// The identity labels and how each is shown when it differs.
 const KEYS: [(&str, &str); 6] = [
@@ -62,12 +63,16 @@ pub fn labels(
 }
 
 /// User-visible mounts: every `-v`/`--volume`/`--mount` of the plan except
-/// dindbox's own (its binary, whose path changes with each build, and
-/// preloaded images).
+/// dindbox's own (its binary, whose path changes with each build, preloaded
+/// images, and the directory the init reports its set-up to).
 fn mounts(run: &[Arg]) -> Vec<String> {
     values_of(run, &["-v", "--volume", "--mount"])
         .into_iter()
-        .filter(|m| !m.contains(INIT_PATH) && !m.contains(PRELOAD_DIR))
+        .filter(|m| {
+            ![INIT_PATH, PRELOAD_DIR, REPORT_DIR]
+                .iter()
+                .any(|own| m.contains(own))
+        })
         .collect()
 }
 

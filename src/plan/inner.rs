@@ -49,6 +49,25 @@ pub struct InnerEngineSpec {
     /// faster, and the sandbox's inner networks are not firewalled from one another.
     #[serde(default)]
     pub engine_firewall: bool,
+    /// Nested containers run without cgroups (a rootless sandbox has no
+    /// cgroup tree it may write).
+    #[serde(default)]
+    pub cgroups_disabled: bool,
+    /// Nested containers share the sandbox's network namespace by default
+    /// (the sandbox shares the host's, where no bridge can be made).
+    #[serde(default)]
+    pub nested_host_network: bool,
+    /// The inner Podman's storage, when stepped down from the image's own.
+    #[serde(default)]
+    pub storage: Option<super::stepdown::Storage>,
+    /// An image to run once the engine answers, to prove nested containers
+    /// run (and step down until they do); None when this host's set-up is
+    /// remembered from an earlier start.
+    #[serde(default)]
+    pub canary: Option<String>,
+    /// Where to write the set-up that worked, for the host to remember.
+    #[serde(default)]
+    pub report: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +120,11 @@ mod tests {
                 }),
                 ready_timeout_ms: 30_000,
                 engine_firewall: false,
+                cgroups_disabled: true,
+                nested_host_network: false,
+                storage: Some(crate::plan::stepdown::Storage::Vfs),
+                canary: Some("localhost/dindbox/canary:latest".into()),
+                report: None,
             }),
             command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
             graceful_stop: false,

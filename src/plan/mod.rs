@@ -7,12 +7,15 @@ pub mod common;
 pub mod dind;
 pub mod identity;
 pub mod inner;
+pub mod memory;
+pub mod outer;
 pub mod privileged;
 pub mod remote;
 pub mod render;
 pub mod resources;
-pub mod rootless_net;
+pub mod rootless;
 pub mod sock;
+pub mod stepdown;
 
 use std::path::PathBuf;
 
@@ -253,7 +256,6 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
-    rootless_net::check(&plan, host, engine)?;
     remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);
     Ok(plan)
@@ -501,6 +503,9 @@ fn outer_runtime(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) -> Res
 fn network(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Option<Arg> {
     if let Some(net) = &req.network {
         return Some(Arg::new(["--network", net], "asked for with --network"));
+    }
+    if let Some(none) = rootless::network(host, engine) {
+        return Some(none);
     }
     let slirp = host.network_helper("slirp4netns").is_some() && host.devices.net_tun.is_some();
     (engine.kind == EngineKind::Podman && !engine.rootless && slirp).then(|| {

@@ -22,6 +22,34 @@ pub fn apply(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
             .push(Arg::new(["--privileged"], "asked for with --privileged"));
         return;
     }
+    spell_out(plan, host, engine);
+}
+
+/// `--privileged` as explicit capabilities (every one in the host's bounding
+/// set that the engine knows) and the options it implies. Also the outer
+/// step-down when an engine's own `--privileged` cannot start the sandbox.
+pub fn spell_out(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
+    plan.run.retain(|a| a.args != ["--privileged"]);
+    if engine.kind == EngineKind::Podman {
+        let mut args = Vec::new();
+        for cap in &host.caps.bounding {
+            args.extend(["--cap-add".to_string(), short_cap(cap).to_string()]);
+        }
+        plan.run.push(Arg::new(
+            args,
+            "asked for with --privileged, which Podman could not apply here: each capability of the host's bounding set instead",
+        ));
+        plan.run.push(Arg::new(
+            [
+                "--security-opt",
+                "seccomp=unconfined",
+                "--security-opt",
+                "unmask=ALL",
+            ],
+            "the rest of what --privileged means",
+        ));
+        return;
+    }
     let version = engine.server_version.as_deref();
     let (known, unknown): (Vec<&String>, Vec<&String>) = host
         .caps

@@ -124,6 +124,7 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
             engine.ready_timeout_ms / 1000,
             super::inner::PRELOAD_DIR
         ));
+        steps.extend(super::stepdown::describe(engine));
     }
     steps.push(match plan.inner.command.as_slice() {
         [] => "run an interactive shell".to_string(),

@@ -12,12 +12,21 @@ pub const INSIDE: &str = "/var/run/docker.sock";
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
     let path = match engine.live_socket() {
         _ if engine.remote => super::remote::socket(engine)?,
-        Some(socket) => socket.path.clone(),
+        Some(socket) => {
+            if let Some(note) = closed_to_users(socket) {
+                plan.notes.push(note);
+            }
+            socket.path.clone()
+        }
         None if engine.kind == EngineKind::Podman => {
             let service =
                 podman_service(plan, req, host, engine).ok_or_else(|| no_socket(engine))?;
             let path = service.socket.clone();
             plan.service = Some(service);
+            plan.notes.push(format!(
+                "no Podman API socket answers: this sandbox gets one of its own; to have Podman's socket always there, run `{}`",
+                enable_socket_line(engine)
+            ));
             path
         }
         None => return Err(no_socket(engine)),
@@ -38,6 +47,9 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
             ["-e".to_string(), format!("CONTAINER_HOST=unix://{INSIDE}")],
             "points podman --remote at the mounted socket",
         ));
+    }
+    if engine.rootless && !super::rootless::user_net_works(host, engine) {
+        plan.notes.push("containers started through the socket are rootless Podman's too, and slirp4netns cannot start here: give them `--network none` or `--network host` (`docker run --network host ...`)".into());
     }
     plan.notes.push(format!(
         "the socket gives the sandbox full control of the host's {}: containers it starts are the host's, and can mount any host path",
@@ -94,6 +106,26 @@ fn podman_service(
     })
 }
 
+/// A note when an existing socket is closed to users other than its owner and
+/// group: inside the sandbox it is bind-mounted as it is, so only root (and
+/// that group) can use it there. dindbox does not change a socket it did not make.
+fn closed_to_users(socket: &crate::probe::facts::SocketFacts) -> Option<String> {
+    let mode = socket.mode?;
+    (mode & 0o006 != 0o006).then(|| format!(
+        "{} is mode {mode:04o}: inside the sandbox only root can use it (the socket is mounted as it is); for a non-root user inside, stop that service, and dindbox serves a socket of its own that every user inside may use",
+        socket.path
+    ))
+}
+
+/// The line that makes Podman's API socket permanent (socket activation).
+pub fn enable_socket_line(engine: &EngineFacts) -> &'static str {
+    if engine.rootless {
+        "systemctl --user enable --now podman.socket"
+    } else {
+        "systemctl enable --now podman.socket"
+    }
+}
+
 fn no_socket(engine: &EngineFacts) -> Error {
     let looked: Vec<&str> = engine.sockets.iter().map(|s| s.path.as_str()).collect();
     let mut err = Error::refused(format!(
@@ -107,10 +139,10 @@ fn no_socket(engine: &EngineFacts) -> Error {
     });
     match engine.kind {
         EngineKind::Podman if engine.rootless => err
-            .hint("start Podman's socket: `systemctl --user enable --now podman.socket`")
+            .hint(format!("start Podman's socket: `{}`", enable_socket_line(engine)))
             .hint("or by hand: `podman system service --time=0 unix://$XDG_RUNTIME_DIR/podman/podman.sock &`"),
         EngineKind::Podman => err
-            .hint("start Podman's socket: `systemctl enable --now podman.socket`")
+            .hint(format!("start Podman's socket: `{}`", enable_socket_line(engine)))
             .hint("or by hand: `podman system service --time=0 unix:///run/podman/podman.sock &`"),
         EngineKind::Docker => err.hint("start Docker: `systemctl start docker`, or set DOCKER_HOST to its socket"),
     }

@@ -600,3 +600,10 @@ pub fn sample_plan() -> Plan {
         &this_machine(),
     )
 }
+
+mod rootless;
+
+/// A request for the step-down tests.
+pub(super) fn request_for_steps() -> Request {
+    request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman)
+}

@@ -189,6 +189,7 @@ mod tests {
         facts.sockets.push(crate::probe::facts::SocketFacts {
             path: "/run/podman/podman.sock".into(),
             answers: true,
+            mode: None,
         });
         cache.save(&facts);
         let loaded = cache.load().expect("kept");

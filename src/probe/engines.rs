@@ -11,6 +11,10 @@ use crate::engine::{Engine, EngineKind};
 
 /// How long a socket may take to answer `/_ping`.
 const PING_LIMIT: Duration = Duration::from_millis(500);
+/// Podman's socket is often socket-activated (`podman.socket`): systemd
+/// accepts at once and starts the service, which answers in a second or so.
+/// A socket nobody listens on refuses at once, so waiting costs nothing there.
+const PODMAN_PING_LIMIT: Duration = Duration::from_secs(5);
 
 /// One entry per engine CLI on PATH (Podman first), asked in parallel.
 pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind], fresh: bool) -> Vec<EngineFacts> {
@@ -51,9 +55,16 @@ fn engine_facts(
     facts.sockets = socket_candidates(kind, env, uid)
         .into_iter()
         .filter(|path| Path::new(path).exists())
-        .map(|path| SocketFacts {
-            answers: ping(Path::new(&path), PING_LIMIT),
-            path,
+        .map(|path| {
+            let limit = match kind {
+                EngineKind::Podman => PODMAN_PING_LIMIT,
+                EngineKind::Docker => PING_LIMIT,
+            };
+            SocketFacts {
+                answers: ping(Path::new(&path), limit),
+                mode: socket_mode(Path::new(&path)),
+                path,
+            }
         })
         .collect();
     facts
@@ -85,6 +96,14 @@ pub fn mark_remote(engines: &mut [EngineFacts], host_kernel: &str) {
             .is_some_and(|k| !k.is_empty() && k != host_kernel);
         e.remote = e.remote || elsewhere;
     }
+}
+
+/// The permission bits of a socket file.
+fn socket_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o777)
 }
 
 /// Where `kind`'s API socket may be, preferred first, without duplicates.
@@ -160,7 +179,8 @@ mod tests {
             facts.sockets[0],
             SocketFacts {
                 path: sock.display().to_string(),
-                answers: true
+                answers: true,
+                mode: socket_mode(&sock),
             }
         );
         assert!(facts.sockets.iter().all(|s| Path::new(&s.path).exists()));

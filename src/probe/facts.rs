@@ -162,6 +162,9 @@ pub struct EnvFacts {
 pub struct SocketFacts {
     pub path: String,
     pub answers: bool,
+    /// Permission bits, e.g. 0o660.
+    #[serde(default)]
+    pub mode: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -55,6 +55,15 @@ pub fn inside_a_container() -> HostFacts {
     ))
 }
 
+/// The build machine as the rootless user `dindbox-test` (uid 1001) sees it:
+/// rootless Podman 4.3 with native overlay, /dev/net/tun and /dev/fuse 0600,
+/// Docker's socket closed to the user.
+pub fn rootless_podman() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/debian12-rootless-podman.json"
+    ))
+}
+
 /// Every fixture host, by file name.
 pub fn all() -> Vec<(&'static str, HostFacts)> {
     vec![
@@ -65,6 +74,7 @@ pub fn all() -> Vec<(&'static str, HostFacts)> {
         ("ubuntu-rootless-docker", ubuntu_rootless_docker()),
         ("macos-podman-machine", macos_podman_machine()),
         ("inside-a-container", inside_a_container()),
+        ("debian12-rootless-podman", rootless_podman()),
     ]
 }
 
@@ -85,5 +95,5 @@ fn every_fixture_host_names_its_sources() {
         let facts: HostFacts = serde_json::from_value(json).unwrap();
         assert!(!facts.engines.is_empty(), "{}", path.display());
     }
-    assert_eq!(all().len(), 7);
+    assert_eq!(all().len(), 8);
 }

@@ -199,7 +199,7 @@ fn the_table_shows_refusals_with_their_fix_and_changes_only_when_needed() {
     );
     assert!(text.contains("no (exit 3)"), "{text}");
     assert!(
-        text.contains("fix: use the host engine's socket instead"),
+        text.contains("fix: use Podman inside, which runs here"),
         "{text}"
     );
     assert!(text.contains("host changes that would help"), "{text}");

@@ -1,0 +1,303 @@
+//! The host's side of step-down: remember, per host facts, engine and image,
+//! which inner set-up made nested containers run; start there next time
+//! (without the canary), and forget it when the facts change.
+//!
+//! The memory is one small JSON file per engine, user, image and inner engine
+//! under `~/.cache/dindbox/stepdown/`, holding the key (a digest of the facts,
+//! see `plan::memory::key`) it is valid for.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::plan::memory::{self, Memory, REPORT_DIR, REPORT_FILE};
+use crate::plan::outer::{self, OuterStep};
+use crate::plan::{Arg, Plan};
+use crate::probe::facts::{EngineFacts, HostFacts};
+
+/// What a remembered start found in the memory.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recalled {
+    /// Valid for these facts: start there.
+    Valid(Memory),
+    /// Made for other facts: dropped.
+    Forgotten,
+    Nothing,
+}
+
+/// The memory file of one engine, user, image and inner engine.
+pub fn slot(cache: &Path, plan: &Plan, uid: u32) -> PathBuf {
+    let inner = plan
+        .inner
+        .engine
+        .as_ref()
+        .map(|e| e.kind.name())
+        .unwrap_or("");
+    let id = format!("{} {uid} {} {inner}", plan.engine, plan.image);
+    let digest = hex::encode(&Sha256::digest(id.as_bytes())[..8]);
+    cache.join("stepdown").join(format!("{digest}.json"))
+}
+
+/// Read the memory for `key`; one made for another key is removed.
+pub fn recall(path: &Path, key: &str) -> Recalled {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Recalled::Nothing;
+    };
+    let memory: Option<Memory> = serde_json::from_str(&text).ok();
+    match memory::recall(memory, key) {
+        Some(m) => Recalled::Valid(m),
+        None => {
+            let _ = std::fs::remove_file(path);
+            Recalled::Forgotten
+        }
+    }
+}
+
+/// Keep what the init reported under `key`, atomically.
+pub fn remember(path: &Path, key: &str, mut memory: Memory) -> std::io::Result<()> {
+    memory.key = key.to_string();
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::write(tmp.path(), serde_json::to_string_pretty(&memory)?)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A dind start's memory: where it is, what it is keyed by, and the
+/// directory the init reports into.
+#[derive(Debug)]
+pub struct Prepared {
+    pub path: PathBuf,
+    pub key: String,
+    pub report_dir: PathBuf,
+    /// The sandbox is kept (named, without --rm): its report directory stays,
+    /// as the container mounts it whenever it is started again.
+    pub keep: bool,
+}
+
+/// The image's ID, so that a rebuilt image is another key.
+pub fn image_id(engine: &Engine, image: &str) -> String {
+    engine
+        .cmd()
+        .args(["image", "inspect", "--format", "{{.Id}}", image])
+        .output()
+        .ok()
+        .filter(|o| o.success())
+        .map(|o| o.stdout.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Start a dind plan from the memory, or with the canary when there is none.
+pub fn prepare(
+    plan: &mut Plan,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    image_id: &str,
+    cache: &Path,
+    keep: bool,
+) -> Option<Prepared> {
+    let spec = plan.inner.engine.as_ref()?;
+    let key = memory::key(host, engine, &plan.image, image_id, spec);
+    let inner = spec.kind;
+    let path = slot(cache, plan, host.uid);
+    let (canary, note) = match recall(&path, &key) {
+        Recalled::Valid(memory) => {
+            memory.recipe.set(plan.inner.engine.as_mut()?);
+            for step in &memory.outer {
+                step.apply(plan, host, engine);
+            }
+            let mut steps: Vec<&str> = memory.outer.iter().map(OuterStep::what).collect();
+            steps.extend(memory.steps.iter().map(String::as_str));
+            let how = if steps.is_empty() {
+                "as planned".to_string()
+            } else {
+                format!("after stepping down: {}", steps.join("; "))
+            };
+            (
+                None,
+                format!(
+                    "remembered from an earlier start on this host ({}): nested {inner} containers ran {how}; the canary is skipped",
+                    path.display()
+                ),
+            )
+        }
+        Recalled::Forgotten | Recalled::Nothing => (
+            Some(crate::image::canary::TAG.to_string()),
+            format!(
+                "no remembered set-up for these host facts: the start ends with a nested run of {}, stepping down until it works",
+                crate::image::canary::TAG
+            ),
+        ),
+    };
+    plan.notes.push(note);
+    let spec = plan.inner.engine.as_mut()?;
+    spec.canary = canary;
+    spec.report = Some(REPORT_DIR.to_string());
+    let report_dir = report_dir(cache, &plan.name);
+    plan.run.push(Arg::new(
+        ["-v".to_string(), format!("{}:{REPORT_DIR}", report_dir.display())],
+        "where the init reports the inner set-up that worked, which dindbox remembers for this host",
+    ));
+    Some(Prepared {
+        path,
+        key,
+        report_dir,
+        keep,
+    })
+}
+
+/// Where the init of sandbox `name` reports the set-up that worked.
+pub fn report_dir(cache: &Path, name: &str) -> PathBuf {
+    cache.join("stepdown").join("runs").join(name)
+}
+
+/// Whether `apply::run` failed because the engine could not start the sandbox
+/// at all (as opposed to the sandbox or its command failing).
+fn not_started(e: &Error) -> bool {
+    e.message.ends_with("could not start the sandbox")
+}
+
+/// Run the plan; when the engine cannot start the sandbox, step down outside
+/// (see `plan::outer`) and try again, saying which step was
+/// taken. Returns the status and the steps that were needed.
+pub fn run_stepping_down(
+    mut plan: Plan,
+    named: bool,
+    recreate: bool,
+    host: &HostFacts,
+) -> Result<(i32, Vec<OuterStep>)> {
+    let mut taken = Vec::new();
+    loop {
+        match super::run(&plan, named, recreate) {
+            Ok(code) => return Ok((code, taken)),
+            Err(e) if not_started(&e) => {
+                let Some(engine) = host.engine(plan.engine) else {
+                    return Err(e);
+                };
+                let Some(step) = outer::outer_step(&plan, host, engine) else {
+                    return Err(e);
+                };
+                eprintln!(
+                    "dindbox: {} could not start the sandbox; stepping down outside: {}",
+                    plan.engine,
+                    step.what()
+                );
+                step.apply(&mut plan, host, engine);
+                taken.push(step);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Around one run: the report directory exists while the sandbox runs, and
+/// is read and removed after it.
+pub struct Reporting<'a> {
+    prepared: &'a Prepared,
+}
+
+impl<'a> Reporting<'a> {
+    /// Make the report directory. Where the cache cannot be written, the
+    /// sandbox starts without it (and nothing is remembered): memory is a
+    /// saving, never a reason to fail.
+    pub fn start(prepared: &'a Prepared, plan: &mut Plan) -> Option<Self> {
+        match std::fs::create_dir_all(&prepared.report_dir) {
+            Ok(()) => Some(Reporting { prepared }),
+            Err(e) => {
+                eprintln!(
+                    "dindbox: could not create {} ({e}): this start's set-up is not remembered",
+                    prepared.report_dir.display()
+                );
+                let mount = format!("{}:{REPORT_DIR}", prepared.report_dir.display());
+                plan.run.retain(|a| !a.args.contains(&mount));
+                if let Some(spec) = plan.inner.engine.as_mut() {
+                    spec.report = None;
+                }
+                None
+            }
+        }
+    }
+
+    /// Remember what the init reported, if anything, with the steps taken
+    /// outside to start the sandbox.
+    pub fn finish(self, outer: Vec<OuterStep>) {
+        let file = self.prepared.report_dir.join(REPORT_FILE);
+        if let Some(mut memory) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Memory>(&t).ok())
+            && {
+                memory.outer = outer;
+                true
+            }
+            && let Err(e) = remember(&self.prepared.path, &self.prepared.key, memory)
+        {
+            eprintln!(
+                "dindbox: could not remember this host's set-up in {}: {e}",
+                self.prepared.path.display()
+            );
+        }
+    }
+}
+
+impl Drop for Reporting<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.prepared.report_dir.join(REPORT_FILE));
+        if !self.prepared.keep {
+            let _ = std::fs::remove_dir_all(&self.prepared.report_dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::stepdown::{Recipe, Storage};
+
+    fn memory(storage: Storage) -> Memory {
+        Memory {
+            key: String::new(),
+            recipe: Recipe {
+                storage: Some(storage),
+                runtime: "crun".into(),
+                cgroups_disabled: true,
+                nested_host_network: false,
+            },
+            steps: vec!["storage: native overlay -> vfs".into()],
+            outer: vec![],
+        }
+    }
+
+    #[test]
+    fn memory_is_used_on_the_second_start_and_dropped_when_its_key_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stepdown").join("slot.json");
+        assert_eq!(recall(&path, "key-1"), Recalled::Nothing, "first start");
+        remember(&path, "key-1", memory(Storage::Vfs)).unwrap();
+        match recall(&path, "key-1") {
+            Recalled::Valid(m) => {
+                assert_eq!(m.key, "key-1");
+                assert_eq!(m.recipe.storage, Some(Storage::Vfs));
+            }
+            other => panic!("second start: {other:?}"),
+        }
+        assert_eq!(recall(&path, "key-2"), Recalled::Forgotten, "facts changed");
+        assert!(!path.exists(), "the old memory is dropped");
+        assert_eq!(
+            recall(&path, "key-1"),
+            Recalled::Nothing,
+            "and stays dropped"
+        );
+    }
+
+    #[test]
+    fn a_damaged_memory_is_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slot.json");
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(recall(&path, "k"), Recalled::Forgotten);
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,134 @@
+//! The memory of dind starts: what it is keyed by (the host facts that
+//! decide whether an inner set-up works), and what it holds. Pure; the files
+//! are read and written by `apply/stepdown.rs`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::engine::EngineKind;
+use crate::probe::facts::{EngineFacts, HostFacts};
+
+use super::inner::InnerEngineSpec;
+use super::outer::OuterStep;
+use super::stepdown::Recipe;
+
+/// Where the init writes what worked, for the host to remember.
+pub const REPORT_DIR: &str = "/run/dindbox/report";
+/// The file in it.
+pub const REPORT_FILE: &str = "recipe.json";
+
+/// What the memory of a start is keyed by: the host facts that decide
+/// whether a set-up works, the engine and its version, the image and the
+/// inner engine. When any of them changes, the memory no longer applies.
+#[derive(Serialize)]
+struct KeyFacts<'a> {
+    kernel: &'a str,
+    uid: u32,
+    cgroup: &'a crate::probe::facts::CgroupFacts,
+    devices: &'a crate::probe::facts::DeviceFacts,
+    security: &'a crate::probe::facts::SecurityFacts,
+    filesystems: &'a crate::probe::facts::FsFacts,
+    runtimes: Vec<&'a str>,
+    engine: EngineKind,
+    engine_version: Option<&'a str>,
+    rootless: bool,
+    storage_driver: Option<&'a str>,
+    default_runtime: Option<&'a str>,
+    image: &'a str,
+    image_id: &'a str,
+    planned: Recipe,
+}
+
+pub fn key(
+    host: &HostFacts,
+    engine: &EngineFacts,
+    image: &str,
+    image_id: &str,
+    planned: &InnerEngineSpec,
+) -> String {
+    let facts = KeyFacts {
+        kernel: &host.kernel,
+        uid: host.uid,
+        cgroup: &host.cgroup,
+        devices: &host.devices,
+        security: &host.security,
+        filesystems: &host.filesystems,
+        runtimes: host.oci_runtimes.iter().map(|r| r.name.as_str()).collect(),
+        engine: engine.kind,
+        engine_version: engine.server_version.as_deref(),
+        rootless: engine.rootless,
+        storage_driver: engine.storage_driver.as_deref(),
+        default_runtime: engine.default_runtime.as_deref(),
+        image,
+        image_id,
+        planned: Recipe::of(planned),
+    };
+    let json = serde_json::to_string(&(planned.kind, facts)).expect("key facts serialise");
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
+/// What the init reports, and the host keeps under its cache directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Memory {
+    pub key: String,
+    pub recipe: Recipe,
+    /// The steps taken to get there, in order (empty when the plan worked as made).
+    pub steps: Vec<String>,
+    /// Steps outside that let the sandbox start, in order.
+    #[serde(default)]
+    pub outer: Vec<OuterStep>,
+}
+
+/// The remembered recipe when its key is this start's; None otherwise.
+pub fn recall(memory: Option<Memory>, key: &str) -> Option<Memory> {
+    memory.filter(|m| m.key == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::stepdown::test_spec as spec;
+
+    #[test]
+    fn memory_applies_only_to_its_own_key() {
+        let memory = Memory {
+            key: "abc".into(),
+            recipe: Recipe::of(&spec(EngineKind::Podman, "crun", true)),
+            steps: vec![],
+            outer: vec![],
+        };
+        assert_eq!(recall(Some(memory.clone()), "abc"), Some(memory.clone()));
+        assert_eq!(recall(Some(memory), "abd"), None);
+        assert_eq!(recall(None, "abc"), None);
+    }
+
+    #[test]
+    fn the_key_follows_the_facts_that_decide_a_set_up() {
+        let host = crate::probe::fixtures::this_machine();
+        let engine = host.engine(EngineKind::Podman).unwrap().clone();
+        let s = spec(EngineKind::Podman, "runc", false);
+        let k = key(&host, &engine, "img", "id1", &s);
+        assert_eq!(k, key(&host, &engine, "img", "id1", &s), "stable");
+        assert_ne!(k, key(&host, &engine, "img", "id2", &s), "another image");
+        let mut newer = engine.clone();
+        newer.server_version = Some("5.0.0".into());
+        assert_ne!(
+            k,
+            key(&host, &newer, "img", "id1", &s),
+            "another engine version"
+        );
+        let mut other = host.clone();
+        other.devices.fuse = None;
+        assert_ne!(
+            k,
+            key(&other, &engine, "img", "id1", &s),
+            "another device set"
+        );
+        let docker = spec(EngineKind::Docker, "runc", false);
+        assert_ne!(
+            k,
+            key(&host, &engine, "img", "id1", &docker),
+            "another inner engine"
+        );
+    }
+}

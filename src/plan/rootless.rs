@@ -1,0 +1,142 @@
+//! dind on rootless Podman: the sandbox's root is the user, mapped through
+//! the user's /etc/subuid range, so it owns only what its user namespace owns.
+//!
+//! What works there, found on a Debian 12 host with cgroup v1 (and what the
+//! seed's Fedora host shows): an inner Podman with cgroups disabled and crun,
+//! nested containers on the sandbox's own network namespace. Of the dind
+//! flags, SYS_ADMIN (mounts, /proc/sys/net) and NET_ADMIN (netavark's
+//! bridge) are needed there; seccomp confinement can stay, since crun gets on
+//! under the default profile (each tried by leaving it out). An inner dockerd
+//! cannot run there at all, and is refused before anything starts.
+
+use crate::engine::EngineKind;
+use crate::error::Error;
+use crate::probe::facts::{CgroupLayout, DeviceNode, EngineFacts, HostFacts};
+
+use super::{Arg, Plan, Request};
+
+/// The runtime of an inner Podman with cgroups disabled: runc refuses that
+/// (`not compatible with NoCgroups`), crun runs without cgroups.
+pub const INNER_RUNTIME: &str = "crun";
+
+/// Whether `dev` can be opened read-write by a user who is not root and does
+/// not own it (dindbox does not know the owner: only "others" bits count).
+pub fn open_to_users(dev: Option<&DeviceNode>) -> bool {
+    dev.is_some_and(|d| d.mode & 0o006 == 0o006)
+}
+
+/// Rootless Podman's user-space network: pasta from Podman 5 on, where it is
+/// installed; slirp4netns before.
+pub fn user_net_helper(host: &HostFacts, engine: &EngineFacts) -> &'static str {
+    let major = engine
+        .server_version
+        .as_deref()
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0);
+    if major >= 5 && host.network_helper("pasta").is_some() {
+        "pasta"
+    } else {
+        "slirp4netns"
+    }
+}
+
+/// Whether rootless Podman's user-space network can start here: its helper is
+/// installed, and /dev/net/tun is open to the user (both helpers open it).
+pub fn user_net_works(host: &HostFacts, engine: &EngineFacts) -> bool {
+    host.network_helper(user_net_helper(host, engine)).is_some()
+        && open_to_users(host.devices.net_tun.as_ref())
+}
+
+/// The network flag of a rootless Podman sandbox where its user-space network
+/// cannot start: without it every rootless container fails
+/// (`open("/dev/net/tun"): Permission denied`), so the sandbox gets a network
+/// namespace of its own with no way out. None when Podman's default works.
+pub fn network(host: &HostFacts, engine: &EngineFacts) -> Option<Arg> {
+    if engine.kind != EngineKind::Podman || !engine.rootless || user_net_works(host, engine) {
+        return None;
+    }
+    let helper = user_net_helper(host, engine);
+    let why = match &host.devices.net_tun {
+        None => format!(
+            "{helper}, rootless Podman's network, needs /dev/net/tun, which this host lacks: the sandbox gets its own network namespace without a way out, rather than failing to start (`modprobe tun` as root, or `--network host`, gives it one)"
+        ),
+        Some(tun) if host.network_helper(helper).is_none() => format!(
+            "{helper}, rootless Podman's network, is not installed (and {} is mode {:04o}): the sandbox gets its own network namespace without a way out (installing {helper}, or `--network host`, gives it one)",
+            tun.path, tun.mode
+        ),
+        Some(tun) => format!(
+            "{helper}, rootless Podman's network, cannot open {} (mode {:04o}, closed to this user): the sandbox gets its own network namespace without a way out, rather than failing to start (`chmod 0666 {}` as root, or `--network host`, gives it one)",
+            tun.path, tun.mode, tun.path
+        ),
+    };
+    Some(Arg::new(["--network", "none"], why))
+}
+
+/// Why an inner dockerd cannot run in a rootless sandbox on this host, and
+/// what does work here instead, best first.
+pub fn refuse_inner_docker(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Error {
+    let mut err = Error::refused(format!(
+        "Docker cannot run inside a sandbox of rootless {}",
+        engine.kind
+    ))
+    .cause("the sandbox's root is your user in a user namespace: Docker's dind set-up mounts securityfs (/sys/kernel/security) to find AppArmor, which the kernel never lets a user namespace mount (`mount: /sys/kernel/security: permission denied`), --privileged or not");
+    if matches!(host.cgroup.layout, CgroupLayout::V1 | CgroupLayout::Hybrid) {
+        err = err.cause("this host has cgroup v1, which is not delegated to rootless users: dockerd cannot make cgroups for its containers (`mkdir /sys/fs/cgroup/cpuset/docker: permission denied`) and has no way to run without them");
+    } else {
+        err = err
+            .cause("dockerd needs a cgroup tree of its own, which a rootless sandbox does not get");
+    }
+    let cmd = req
+        .command
+        .as_deref()
+        .map(|c| format!(" -x {}", crate::process::quote(c)))
+        .unwrap_or_default();
+    err.hint("use Podman inside, which runs here (nested containers without cgroup limits): `dindbox run -m dind --inner podman`")
+    .hint(format!(
+        "or give the sandbox your Podman's socket, where a Docker CLI runs containers as your user: `dindbox run -m sock{cmd}`"
+    ))
+    .hint("or run dind on a rootful engine: `sudo dindbox run -m dind --inner docker`, or on a Docker host")
+}
+
+/// The rootless parts of a dind plan: no cgroup namespace set-up (there is no
+/// cgroup tree the sandbox may write), cgroups disabled and crun inside.
+pub fn apply(plan: &mut Plan, host: &HostFacts) {
+    let why = match host.cgroup.layout {
+        CgroupLayout::V1 | CgroupLayout::Hybrid => "cgroup v1 is not delegated to rootless users",
+        _ => "a rootless sandbox is not known to have a cgroup subtree delegated to it",
+    };
+    plan.notes.push(format!(
+        "rootless {}: nested containers run with cgroups disabled ({why}), so limits such as --memory do not apply to them; crun runs them, since runc needs cgroups",
+        plan.engine
+    ));
+    if plan
+        .run
+        .iter()
+        .any(|a| a.args == ["--network", "none"] && !a.why.starts_with("asked"))
+    {
+        plan.notes.push("the sandbox has no network (see --network none above): nested containers reach each other, not the outside".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(mode: u32) -> DeviceNode {
+        DeviceNode {
+            path: "/dev/net/tun".into(),
+            major: 10,
+            minor: 200,
+            mode,
+        }
+    }
+
+    #[test]
+    fn only_devices_open_to_others_count() {
+        assert!(open_to_users(Some(&node(0o666))));
+        assert!(!open_to_users(Some(&node(0o600))));
+        assert!(!open_to_users(Some(&node(0o660))));
+        assert!(!open_to_users(None));
+    }
+}
