@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -445,4 +446,49 @@ fn commands_on_unknown_or_foreign_names_refuse_and_change_nothing() {
     );
     dindbox(&["rm", "-f", "--engine", eng, &ours]).ok();
     assert_nothing_left(eng, &ours);
+}
+
+#[test]
+fn a_kept_sock_sandbox_on_podman_keeps_its_api_service_until_it_is_removed() {
+    let _guard = shared();
+    let name = unique("sock-kept");
+    let _cleanup = Cleanup::new("podman").container(&name);
+    let dir = format!("/run/dindbox/{name}");
+    let through_socket = format!("docker run --rm {CANARY} echo via-socket");
+    let first = dindbox(&[
+        "run",
+        "-m",
+        "sock",
+        "--engine",
+        "podman",
+        "-n",
+        &name,
+        "-x",
+        &through_socket,
+    ])
+    .ok();
+    assert_eq!(first.stdout.trim(), "via-socket");
+    assert!(
+        Path::new(&format!("{dir}/api/podman.sock")).exists(),
+        "this host has no Podman socket service: dindbox serves one for the sandbox"
+    );
+    // The `run` that started it is over; the service is still there for `exec`.
+    let later = dindbox(&["exec", &name, "sh", "-c", &through_socket]).ok();
+    assert_eq!(later.stdout.trim(), "via-socket");
+    // Gone (as after a host restart): `exec` serves it again, reached through the same mount.
+    let pid = std::fs::read_to_string(format!("{dir}/service.pid")).unwrap();
+    // SAFETY: kill(2) of the service's pid, read from its own pid file.
+    unsafe { libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL) };
+    let again = dindbox(&["exec", &name, "sh", "-c", &through_socket]).ok();
+    assert_eq!(again.stdout.trim(), "via-socket");
+    let new_pid = std::fs::read_to_string(format!("{dir}/service.pid")).unwrap();
+    assert_ne!(pid, new_pid, "a new service");
+    dindbox(&["rm", &name]).ok();
+    assert!(
+        !Path::new(&dir).exists(),
+        "rm removes the service's directory"
+    );
+    let alive = Path::new(&format!("/proc/{}", new_pid.trim())).exists();
+    assert!(!alive, "rm stops the service");
+    assert_nothing_left("podman", &name);
 }

@@ -16,16 +16,21 @@ const LOG_TAIL: &str = "30";
 pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
     let engine = engine_for(plan);
     let signals = Signals::install();
-    // Podman's API service for a sock sandbox runs as long as this command.
-    let _service = plan.service.as_ref().map(service::start).transpose()?;
     let lock = Lock::acquire(plan.engine, &plan.name)?;
+    // Podman's API service for a sock sandbox runs as long as the sandbox.
+    if let Some(service) = &plan.service {
+        service::ensure(service)?;
+    }
     let made_now = match engine.inspect_container(&plan.name)? {
-        Some(existing) => attach(&engine, plan, &existing, recreate)?,
-        None => {
-            create(&engine, plan)?;
-            true
-        }
+        Some(existing) => attach(&engine, plan, &existing, recreate),
+        None => create(&engine, plan).map(|()| true),
     };
+    let made_now = made_now.inspect_err(|_| {
+        // No sandbox, no service: one started for it goes again.
+        if let (Some(service), Ok(None)) = (&plan.service, engine.inspect_container(&plan.name)) {
+            service::stop(service);
+        }
+    })?;
     drop(lock);
     if made_now {
         eprintln!(

@@ -16,11 +16,17 @@ pub fn sandbox(
     keep_storage: bool,
     stop_first: bool,
 ) -> Result<Removed> {
+    let service = engine
+        .inspect_container(name)?
+        .and_then(|c| super::service::of(&c.labels));
     if stop_first {
         // A sandbox that is not running makes `stop` fail harmlessly.
         let _ = engine.cmd().args(["stop", name]).output()?;
     }
     engine.remove_container(name)?;
+    if let Some(service) = service {
+        super::service::stop(&service);
+    }
     // The directory its init reported to at each start, mounted from the host.
     let _ = std::fs::remove_dir_all(super::stepdown::report_dir(
         &crate::paths::cache_dir(),

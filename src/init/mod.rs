@@ -88,6 +88,9 @@ pub fn run(spec: &InnerSpec) -> i32 {
 
 /// Cgroups and the inner engine; on failure, the report to show.
 fn set_up(spec: &InnerSpec) -> Result<Option<Child>, String> {
+    if let Some(target) = &spec.socket_link {
+        link_socket(target)?;
+    }
     let Some(engine) = &spec.engine else {
         return Ok(None);
     };
@@ -111,6 +114,19 @@ fn set_up(spec: &InnerSpec) -> Result<Option<Child>, String> {
         Ok(running) => Ok(running.daemon),
         Err(e) => Err(e.report(engine.kind)),
     }
+}
+
+/// /var/run/docker.sock, where Docker clients look, as a link to the socket
+/// in the mounted directory of the API service dindbox serves.
+fn link_socket(target: &str) -> Result<(), String> {
+    let link = std::path::Path::new(crate::plan::sock::INSIDE);
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link).map_err(|e| {
+        format!(
+            "dindbox: could not link {} to {target}: {e}",
+            link.display()
+        )
+    })
 }
 
 /// A kept sandbox's init after set-up: reap orphans until asked to stop.

@@ -103,7 +103,7 @@ fn fedora_rootful_podman_without_its_socket_serves_one_for_sock_mode() {
         &fedora_rootful(),
     );
     let service = p.service.as_ref().expect("a Podman API service");
-    assert_eq!(service.socket, "/run/dindbox/box.sock");
+    assert_eq!(service.socket, "/run/dindbox/box/api/podman.sock");
     let config = service.config.as_ref().expect("the host's limits");
     assert!(
         config.content.contains("nofile=524288:524288"),

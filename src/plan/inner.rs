@@ -88,6 +88,10 @@ pub struct InnerSpec {
     /// sandbox is stopped; commands come through `exec` of the `enter` role.
     #[serde(default)]
     pub serve: bool,
+    /// Make /var/run/docker.sock a link to this socket (a served API socket,
+    /// whose directory is mounted, so that a restarted service is reached).
+    #[serde(default)]
+    pub socket_link: Option<String>,
 }
 
 impl InnerSpec {
@@ -129,6 +133,7 @@ mod tests {
             command: vec!["/bin/sh".into(), "-c".into(), "docker ps".into()],
             graceful_stop: false,
             serve: false,
+            socket_link: None,
         };
         assert_eq!(InnerSpec::from_json(&spec.to_json()).unwrap(), spec);
     }

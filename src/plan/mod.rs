@@ -45,6 +45,8 @@ pub mod labels {
     pub const WORKDIR: &str = "io.dindbox.workdir";
     /// On sandboxes: how long `enter` waits for the inner engine, in ms.
     pub const TIMEOUT: &str = "io.dindbox.timeout-ms";
+    /// On kept sock sandboxes: the Podman API service dindbox serves for it (JSON).
+    pub const SERVICE: &str = "io.dindbox.service";
 }
 
 /// The limit engines ask for by default, above many hosts' hard limits.
@@ -201,6 +203,9 @@ pub struct HostService {
     pub argv: Vec<String>,
     /// The socket it serves; the sandbox starts once this answers.
     pub socket: String,
+    /// The sandbox's own directory for it (socket, log, configuration),
+    /// private to its owner; removed with the service.
+    pub dir: String,
     /// A configuration file written for it, and the variable that names it.
     pub config: Option<ServiceConfig>,
     pub why: String,
@@ -462,6 +467,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
             command: if req.rm { command } else { Vec::new() },
             graceful_stop: !req.rm,
             serve: !req.rm,
+            socket_link: None,
         },
         volumes: Vec::new(),
         notes: Vec::new(),

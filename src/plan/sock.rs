@@ -8,6 +8,10 @@ use super::{Arg, HostService, Plan, Request, ServiceConfig, ulimits};
 
 /// Where the socket appears inside the sandbox: where every Docker client looks first.
 pub const INSIDE: &str = "/var/run/docker.sock";
+/// Inside the sandbox: where the directory of a socket dindbox serves is mounted.
+pub const SERVED_DIR_INSIDE: &str = "/run/dindbox/api";
+/// The served socket's name in that directory.
+const SERVED_SOCKET: &str = "podman.sock";
 
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
     let path = match engine.live_socket() {
@@ -21,23 +25,24 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         None if engine.kind == EngineKind::Podman => {
             let service =
                 podman_service(plan, req, host, engine).ok_or_else(|| no_socket(engine))?;
-            let path = service.socket.clone();
-            plan.service = Some(service);
             plan.notes.push(format!(
                 "no Podman API socket answers: this sandbox gets one of its own; to have Podman's socket always there, run `{}`",
                 enable_socket_line(engine)
             ));
-            path
+            serve(plan, req, service);
+            String::new()
         }
         None => return Err(no_socket(engine)),
     };
-    plan.run.push(Arg::new(
-        ["-v".to_string(), format!("{path}:{INSIDE}")],
-        format!(
-            "the host's {} API socket ({path}), where Docker clients look",
-            engine.kind
-        ),
-    ));
+    if !path.is_empty() {
+        plan.run.push(Arg::new(
+            ["-v".to_string(), format!("{path}:{INSIDE}")],
+            format!(
+                "the host's {} API socket ({path}), where Docker clients look",
+                engine.kind
+            ),
+        ));
+    }
     plan.run.push(Arg::new(
         ["-e".to_string(), format!("DOCKER_HOST=unix://{INSIDE}")],
         "points Docker clients (and compose, testcontainers) at the mounted socket",
@@ -58,22 +63,60 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     Ok(())
 }
 
-/// Where a sandbox's own Podman API service listens: beside the user's
-/// runtime files, one socket per sandbox, so no system service is touched.
-pub fn service_socket(host: &HostFacts, name: &str) -> Option<String> {
-    let dir = if host.uid == 0 {
+/// A socket dindbox serves: its directory is mounted (not the socket file,
+/// so that a service started again later is reached through the same
+/// mount), /var/run/docker.sock inside links to it, and a kept sandbox
+/// carries the service as a label, so that `exec` and `start` can start it
+/// again when it is gone (after the host restarted, say).
+fn serve(plan: &mut Plan, req: &Request, service: HostService) {
+    plan.run.push(Arg::new(
+        [
+            "-v".to_string(),
+            format!("{}/api:{SERVED_DIR_INSIDE}", service.dir),
+        ],
+        format!(
+            "the directory of the Podman API socket dindbox serves for this sandbox ({}); /var/run/docker.sock inside links to it",
+            service.socket
+        ),
+    ));
+    plan.inner.socket_link = Some(format!("{SERVED_DIR_INSIDE}/{SERVED_SOCKET}"));
+    if !req.rm {
+        plan.run.push(Arg::new(
+            [
+                "--label".to_string(),
+                format!(
+                    "{}={}",
+                    super::labels::SERVICE,
+                    serde_json::to_string(&service).expect("a service serialises")
+                ),
+            ],
+            "the API service this kept sandbox needs: started again by `exec` and `start` when it is not running, stopped by `rm`",
+        ));
+    }
+    plan.service = Some(service);
+}
+
+/// The directory of a sandbox's own Podman API service: beside the user's
+/// runtime files, one per sandbox, so no system service is touched.
+pub fn service_dir(host: &HostFacts, name: &str) -> Option<String> {
+    let base = if host.uid == 0 {
         "/run/dindbox".to_string()
     } else {
         format!("{}/dindbox", host.env.xdg_runtime_dir.as_deref()?)
     };
     // A unix socket's path fits in 108 bytes: long names are shortened to a digest.
-    let file = if dir.len() + name.len() + 7 > 100 {
+    let leaf = if base.len() + name.len() + 6 + SERVED_SOCKET.len() > 100 {
         use sha2::{Digest, Sha256};
         hex::encode(&Sha256::digest(name.as_bytes())[..8])
     } else {
         name.to_string()
     };
-    Some(format!("{dir}/{file}.sock"))
+    Some(format!("{base}/{leaf}"))
+}
+
+/// Where a sandbox's own Podman API service listens.
+pub fn service_socket(host: &HostFacts, name: &str) -> Option<String> {
+    Some(format!("{}/api/{SERVED_SOCKET}", service_dir(host, name)?))
 }
 
 /// No Podman API socket answers: serve one for the sandbox's lifetime, with
@@ -86,6 +129,7 @@ fn podman_service(
     host: &HostFacts,
     engine: &EngineFacts,
 ) -> Option<HostService> {
+    let dir = service_dir(host, &req.name)?;
     let socket = service_socket(host, &req.name)?;
     let mut argv = vec![plan.engine_binary.clone()];
     argv.extend(plan.global.iter().flat_map(|a| a.args.iter().cloned()));
@@ -98,11 +142,17 @@ fn podman_service(
             u.nofile, u.nproc
         ),
     });
+    let why = if req.rm {
+        "no Podman API socket answers on this host: dindbox serves one for this sandbox and stops it afterwards"
+    } else {
+        "no Podman API socket answers on this host: dindbox serves one for this kept sandbox, in the background, until `dindbox rm` removes the sandbox"
+    };
     Some(HostService {
         argv,
         socket,
+        dir,
         config,
-        why: "no Podman API socket answers on this host: dindbox serves one for this sandbox and stops it afterwards".into(),
+        why: why.into(),
     })
 }
 

@@ -267,7 +267,7 @@ fn sock_on_podman_without_its_socket_serves_one_for_the_sandbox() {
             "system",
             "service",
             "--time=0",
-            "unix:///run/dindbox/box.sock"
+            "unix:///run/dindbox/box/api/podman.sock"
         ]
     );
     let config = service
@@ -280,11 +280,29 @@ fn sock_on_podman_without_its_socket_serves_one_for_the_sandbox() {
         "{}",
         config.content
     );
-    assert!(has(
-        &p,
-        &["-v", "/run/dindbox/box.sock:/var/run/docker.sock"]
-    ));
+    assert!(has(&p, &["-v", "/run/dindbox/box/api:/run/dindbox/api"]));
+    assert_eq!(
+        p.inner.socket_link.as_deref(),
+        Some("/run/dindbox/api/podman.sock"),
+        "/var/run/docker.sock inside links into the mounted directory"
+    );
     assert!(render::text(&p).contains("before the sandbox, on the host"));
+    assert!(
+        !p.argv()
+            .iter()
+            .any(|a| a.starts_with("io.dindbox.service=")),
+        "a throw-away sandbox's service is not a label"
+    );
+    let mut kept = request(Mode::Sock, Some(EngineKind::Podman), EngineKind::Podman);
+    kept.rm = false;
+    let p = plan(&kept, &this_machine());
+    let label = p
+        .argv()
+        .into_iter()
+        .find_map(|a| a.strip_prefix("io.dindbox.service=").map(String::from))
+        .expect("a kept sandbox carries its service");
+    let service: HostService = serde_json::from_str(&label).unwrap();
+    assert_eq!(Some(&service), p.service.as_ref());
 }
 
 #[test]
@@ -296,7 +314,7 @@ fn long_sandbox_names_still_make_a_socket_path_that_fits() {
     assert_ne!(path, sock::service_socket(&host, &"b".repeat(128)).unwrap());
     assert_eq!(
         sock::service_socket(&host, "box").unwrap(),
-        "/run/dindbox/box.sock"
+        "/run/dindbox/box/api/podman.sock"
     );
 }
 

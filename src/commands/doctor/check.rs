@@ -111,11 +111,11 @@ fn clean_up(combo: &Combo, name: &str, host: &HostFacts) -> Vec<String> {
         let _ = engine.remove_volume(&volume);
         left.push(format!("volume {volume}"));
     }
-    if let Some(socket) = sock::service_socket(host, name)
-        && Path::new(&socket).exists()
+    if let Some(dir) = sock::service_dir(host, name)
+        && Path::new(&dir).exists()
     {
-        let _ = std::fs::remove_file(&socket);
-        left.push(format!("socket {socket}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        left.push(format!("API service directory {dir}"));
     }
     left
 }

@@ -19,6 +19,9 @@ pub fn run(args: ExecArgs) -> Result<i32> {
         ))
         .hint(format!("start it with `dindbox start {}`", sandbox.name)));
     }
+    if let Some(service) = crate::apply::service::of(&sandbox.labels) {
+        crate::apply::service::ensure(&service)?;
+    }
     let workdir = match sandbox.label(labels::WORKDIR) {
         "" => "/",
         dir => dir,

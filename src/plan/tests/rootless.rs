@@ -139,10 +139,10 @@ fn rootless_sock_serves_a_socket_in_the_users_runtime_dir_and_says_how_to_keep_o
         .service
         .as_ref()
         .expect("no socket answers: one is served");
-    assert_eq!(service.socket, "/run/user/1001/dindbox/box.sock");
+    assert_eq!(service.socket, "/run/user/1001/dindbox/box/api/podman.sock");
     assert!(has(
         &p,
-        &["-v", "/run/user/1001/dindbox/box.sock:/var/run/docker.sock"]
+        &["-v", "/run/user/1001/dindbox/box/api:/run/dindbox/api"]
     ));
     assert!(
         p.notes
