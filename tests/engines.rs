@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 fn nested_canary(host: &str, inner: &str) {
     let _guard = shared();
     let name = unique(&format!("nest-{host}-{inner}"));
@@ -610,25 +609,7 @@ fn sigterm_reaches_the_command_and_the_throw_away_sandbox_goes() {
     for eng in ENGINES {
         let name = unique("sigterm");
         let _cleanup = Cleanup::new(eng).container(&name);
-        let mut child = Command::new(BIN)
-            .args([
-                "run",
-                "--rm",
-                "-m",
-                "dind",
-                "--engine",
-                eng,
-                "-n",
-                &name,
-                "-x",
-                "echo started; sleep 60",
-            ])
-            .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_run(eng, &name, true, "echo started; sleep 60");
         let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         std::io::BufRead::read_line(&mut out, &mut line).unwrap();

@@ -4,7 +4,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -221,24 +220,12 @@ fn two_runs_of_one_name_at_once_make_one_sandbox_and_both_run() {
             .container(&name)
             .volume(&format!("{name}-storage"));
         let spawn = || {
-            Command::new(BIN)
-                .args([
-                    "run",
-                    "-m",
-                    "dind",
-                    "--engine",
-                    eng,
-                    "-n",
-                    &name,
-                    "-x",
-                    "podman info --format '{{.Host.Hostname}}'",
-                ])
-                .current_dir(std::env::temp_dir())
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+            spawn_run(
+                eng,
+                &name,
+                false,
+                "podman info --format '{{.Host.Hostname}}'",
+            )
         };
         let (a, b) = (spawn(), spawn());
         let runs = [a, b].map(|c| Run::from(c.wait_with_output().unwrap()));
@@ -285,25 +272,7 @@ fn sigint_or_sigterm_during_a_throw_away_run_removes_the_sandbox() {
     ] {
         let name = unique("signal");
         let _cleanup = Cleanup::new(eng).container(&name);
-        let mut child = Command::new(BIN)
-            .args([
-                "run",
-                "--rm",
-                "-m",
-                "dind",
-                "--engine",
-                eng,
-                "-n",
-                &name,
-                "-x",
-                "sleep 120",
-            ])
-            .current_dir(std::env::temp_dir())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_run(eng, &name, true, "sleep 120");
         wait_running(eng, &name);
         // SAFETY: kill(2) on our own child, which has not been waited for.
         unsafe { libc::kill(child.id() as i32, sig) };

@@ -316,9 +316,11 @@ pub fn choose_engine<'a>(req: &Request, host: &'a HostFacts) -> Result<&'a Engin
     {
         return Ok(e);
     }
-    if let Some(e) = answering.first() {
-        return Ok(e);
-    }
+    answering.first().copied().ok_or_else(|| none_answers(host))
+}
+
+/// No engine answers: what each said, and how to get one.
+pub fn none_answers(host: &HostFacts) -> Error {
     let mut err = Error::failure("no container engine answers on this host");
     for e in &host.engines {
         err = err.cause(format!(
@@ -330,10 +332,9 @@ pub fn choose_engine<'a>(req: &Request, host: &'a HostFacts) -> Result<&'a Engin
     if host.engines.is_empty() {
         err = err.cause("neither `podman` nor `docker` is on PATH");
     }
-    Err(err
-        .hint(install_hint(EngineKind::Podman))
+    err.hint(install_hint(EngineKind::Podman))
         .hint(install_hint(EngineKind::Docker))
-        .hint(start_hint(EngineKind::Docker)))
+        .hint(start_hint(EngineKind::Docker))
 }
 
 pub fn install_hint(kind: EngineKind) -> String {

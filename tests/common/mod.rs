@@ -196,17 +196,32 @@ pub fn dind_of(host: &str, inner: &str, image: &str, flags: &[&str]) -> Run {
 /// log, and the command never ran.
 pub fn assert_inner_failed(run: &Run, reason: &str, clue: &str) {
     assert_eq!(run.code, 121, "{}", run.stderr);
-    assert!(
-        run.stderr.contains(reason),
-        "expected {reason:?} in:\n{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(clue),
-        "expected {clue:?} in:\n{}",
-        run.stderr
-    );
+    assert_says(&run.stderr, &[reason, clue]);
     assert!(!run.stdout.contains("never"), "the command must not run");
+}
+
+/// Every one of `expected` is in `text`.
+pub fn assert_says(text: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(text.contains(e), "expected {e:?} in:\n{text}");
+    }
+}
+
+/// `dindbox run --rm -m dind --engine ENG -n NAME -x CMD`, started in the
+/// temporary directory with stdout and stderr piped, not waited for.
+pub fn spawn_run(eng: &str, name: &str, rm: bool, cmd: &str) -> std::process::Child {
+    let mut args = vec!["run", "-m", "dind", "--engine", eng, "-n", name, "-x", cmd];
+    if rm {
+        args.insert(1, "--rm");
+    }
+    Command::new(BIN)
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dindbox starts")
 }
 
 pub fn assert_bad_input(run: &Run, code: i32, message: &str, hint: &str) {
@@ -216,15 +231,6 @@ pub fn assert_bad_input(run: &Run, code: i32, message: &str, hint: &str) {
         "one clear message:\n{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains(message),
-        "expected {message:?} in:\n{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(hint),
-        "expected hint {hint:?} in:\n{}",
-        run.stderr
-    );
+    assert_says(&run.stderr, &[message, hint]);
     assert!(run.stdout.is_empty(), "nothing on stdout:\n{}", run.stdout);
 }

@@ -31,15 +31,8 @@ pub fn engines(arg: &EngineArg) -> Result<Vec<Engine>> {
         .map(|e| Engine::new(e.kind, &e.binary))
         .collect();
     if answering.is_empty() {
-        let mut err = Error::failure("no container engine answers on this host");
-        for e in &host.engines {
-            err = err.cause(format!(
-                "{}: {}",
-                e.kind,
-                e.error.clone().unwrap_or_else(|| "no answer".into())
-            ));
-        }
-        return Err(err.hint("`dindbox doctor` shows what is installed and why it does not answer"));
+        return Err(plan::none_answers(&host)
+            .hint("`dindbox doctor` shows what is installed and why it does not answer"));
     }
     Ok(answering)
 }
