@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(docker.io podman runc crun uidmap fuse-overlayfs slirp4netns iptables
-          debootstrap busybox-static catatonit containernetworking-plugins)
+          debootstrap busybox-static catatonit containernetworking-plugins runsc)
 TEST_USER=dindbox-test
 DOCKERD_LOG=/var/log/dockerd.log
 
@@ -31,6 +31,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
+
+# gVisor registered with Docker as `runsc`: with the kernel's network stack
+# (Debian's runsc predates the fix for kernels after 6.6) and access to
+# bind-mounted host sockets (sock mode). Podman needs no registration.
+DAEMON_JSON=/etc/docker/daemon.json
+RUNSC_ENTRY='"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=host", "--host-uds=open"]}'
+registered=false
+if [ ! -s "$DAEMON_JSON" ]; then
+    say "registering gVisor (runsc) with Docker in $DAEMON_JSON"
+    mkdir -p "$(dirname "$DAEMON_JSON")"
+    printf '{\n  "runtimes": {\n    %s\n  }\n}\n' "$RUNSC_ENTRY" >"$DAEMON_JSON"
+    registered=true
+elif ! grep -q '"runsc"' "$DAEMON_JSON"; then
+    echo "error: $DAEMON_JSON exists without a runsc runtime; add to its \"runtimes\": $RUNSC_ENTRY" >&2
+    exit 1
+fi
 if ! docker_answers; then
     if [ -d /run/systemd/system ] && systemctl start docker 2>/dev/null && docker_answers; then
         say "started docker with systemctl"
@@ -47,6 +63,16 @@ if ! docker_answers; then
             sleep 0.2
         done
     fi
+fi
+
+if $registered && [ -n "$(pidof dockerd)" ]; then
+    # dockerd reads its runtimes again on SIGHUP; running containers are not touched.
+    kill -HUP $(pidof dockerd)
+    deadline=$((SECONDS + 20))
+    until docker info --format '{{json .Runtimes}}' | grep -q -- '--host-uds=open'; do
+        [ $SECONDS -lt $deadline ] || { echo "error: dockerd did not take the runsc runtime from $DAEMON_JSON" >&2; exit 1; }
+        sleep 0.2
+    done
 fi
 
 if ! id "$TEST_USER" >/dev/null 2>&1; then

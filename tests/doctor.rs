@@ -29,11 +29,25 @@ fn plan_args(row: &Value) -> Vec<String> {
         args.push(flag.to_string());
         args.push(text(&row[key]).to_string());
     }
-    if let Some(inner) = row["inner"].as_str() {
-        args.push("--inner".to_string());
-        args.push(inner.to_string());
+    for (flag, key) in [("--inner", "inner"), ("--runtime", "runtime")] {
+        if let Some(value) = row[key].as_str() {
+            args.push(flag.to_string());
+            args.push(value.to_string());
+        }
     }
     args
+}
+
+/// Rows on this host, as root: each engine with its default runtime and with
+/// gVisor (registered with Docker, on PATH for Podman), × (common, sock, dind ×2).
+const ROOT_ROWS: usize = 2 * 2 * 4;
+
+/// Every row with a runtime names gVisor, the one stronger runtime installed here.
+fn assert_runtimes_are_gvisor(rows: &[Value]) {
+    for row in rows.iter().filter(|r| !r["runtime"].is_null()) {
+        assert_eq!(row["runtime"], "runsc", "{row}");
+        assert!(text(&row["command"]).contains("--runtime runsc"), "{row}");
+    }
 }
 
 #[test]
@@ -45,7 +59,8 @@ fn doctor_predicts_what_plan_says_for_every_row() {
         "the facts stay at the top level"
     );
     let rows = rows(&report);
-    assert_eq!(rows.len(), 8, "2 engines × (common, sock, dind ×2)");
+    assert_eq!(rows.len(), ROOT_ROWS);
+    assert_runtimes_are_gvisor(&rows);
     for row in &rows {
         assert!(
             row["checked"].is_null(),
@@ -81,7 +96,7 @@ fn doctor_predicts_what_plan_says_for_every_row() {
         readable.contains("\nwhat works here (the planner's prediction"),
         "{readable}"
     );
-    assert!(readable.contains("| ENGINE | MODE"), "{readable}");
+    assert!(readable.contains("| ENGINE | RUNTIME | MODE"), "{readable}");
 }
 
 #[test]
@@ -89,7 +104,7 @@ fn doctor_check_measures_each_row_as_predicted_and_leaves_nothing() {
     let _guard = shared();
     let report = doctor_json(&["--check"]);
     let rows = rows(&report);
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), ROOT_ROWS);
     for row in &rows {
         let (engine, name) = (text(&row["engine"]), text(&row["name"]));
         let checked = &row["checked"];
@@ -156,7 +171,7 @@ fn doctor_check_of_an_image_that_is_not_there_fails_as_predicted() {
     .ok();
     let report: Value = serde_json::from_str(&run.stdout).unwrap();
     let rows = rows(&report);
-    assert_eq!(rows.len(), 8);
+    assert_eq!(rows.len(), ROOT_ROWS);
     for row in &rows {
         let (predicted, checked) = (&row["predicted"], &row["checked"]);
         assert_eq!(predicted["works"], false, "{predicted}");
@@ -206,7 +221,12 @@ fn doctor_check_agrees_with_the_prediction_for_a_rootless_user() {
         .expect("podman for the user");
     assert_eq!(podman["rootless"], true, "{podman}");
     let rows = rows(&report);
-    assert_eq!(rows.len(), 8);
+    assert_eq!(
+        rows.len(),
+        4 * 3,
+        "Podman with and without gVisor; Docker, whose socket is closed to the user, with its default only"
+    );
+    assert_runtimes_are_gvisor(&rows);
     for row in &rows {
         let (predicted, checked) = (&row["predicted"], &row["checked"]);
         assert_eq!(

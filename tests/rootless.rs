@@ -176,6 +176,39 @@ fn rootless_podman_runs_nested_podman() {
 }
 
 #[test]
+fn gvisor_runs_rootless_sandboxes_without_cgroups() {
+    let _lock = shared();
+    let ws = user_workspace();
+    let name = unique("rootless-gvisor");
+    let _cleanup = UserCleanup(vec![name.clone()]);
+    let run = user_dindbox(
+        &[
+            "run",
+            "--rm",
+            "-n",
+            &name,
+            "-m",
+            "common",
+            "--runtime",
+            "runsc",
+            "-x",
+            "dmesg | head -n 1; id -u",
+        ],
+        ws.path(),
+    )
+    .ok();
+    assert!(run.stdout.contains("Starting gVisor"), "{}", run.stdout);
+    assert_eq!(run.stdout.lines().last(), Some("0"), "{}", run.stdout);
+    let plan = user_dindbox(&["plan", "-m", "common", "--runtime", "runsc"], ws.path()).ok();
+    assert!(
+        plan.stdout.contains("--runtime-flag ignore-cgroups"),
+        "cgroup v1 is not delegated to users here: {}",
+        plan.stdout
+    );
+    assert_nothing_left_for_user(&name);
+}
+
+#[test]
 fn rootless_plan_names_what_it_gives_up_and_why() {
     let ws = user_workspace();
     let run = user_dindbox(&["plan", "-m", "dind"], ws.path()).ok();

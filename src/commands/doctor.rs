@@ -57,9 +57,16 @@ pub fn run(args: DoctorArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// A name for a row's sandbox: `dindbox-MODE-DATE-TIME-RANDOM-ENGINE[-INNER]`.
+/// A name for a row's sandbox: `dindbox-MODE-DATE-TIME-RANDOM-ENGINE[-INNER][-RUNTIME]`.
 fn row_name(combo: &Combo) -> String {
-    let inner = combo.inner.map_or(String::new(), |i| format!("-{i}"));
+    let mut inner = combo.inner.map_or(String::new(), |i| format!("-{i}"));
+    if let Some(runtime) = &combo.runtime {
+        let safe: String = runtime
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        inner.push_str(&format!("-{safe}"));
+    }
     format!(
         "{}-{}{inner}",
         crate::commands::run::default_name(combo.mode),

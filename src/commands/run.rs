@@ -60,7 +60,10 @@ type Prepared = (
 /// the memory to update after the run, and the host's facts.
 pub fn prepare(args: &RunArgs) -> Result<Prepared> {
     let req = request(args)?;
-    let host = probe::probe_for(req.engine);
+    let mut host = probe::probe_for(req.engine);
+    if plan::runtime::Family::of_request(&req) == Some(plan::runtime::Family::Gvisor) {
+        probe::runtime_versions(&mut host);
+    }
     trace::mark("probed the host");
     let engine = plan::choose_engine(&req, &host)?;
     let image = image_facts(&Engine::new(engine.kind, &engine.binary), &req.image)?;

@@ -72,6 +72,12 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
     facts.cgroup_version = info.cgroup_version;
     facts.storage_driver = info.driver;
     facts.default_runtime = info.default_runtime;
+    facts.runtime_args = info
+        .runtimes
+        .iter()
+        .map(|(name, value)| (name.clone(), runtime_args(value)))
+        .filter(|(_, args)| !args.is_empty())
+        .collect();
     facts.runtimes = info.runtimes.into_keys().collect();
     let names: Vec<&str> = info
         .security_options
@@ -87,6 +93,19 @@ pub fn parse_info(binary: &str, json: &str) -> Result<EngineFacts> {
     facts.kernel = info.kernel_version;
     facts.host_name = info.name;
     Ok(facts)
+}
+
+/// The `runtimeArgs` of one entry of `docker info`'s `Runtimes`.
+fn runtime_args(entry: &serde_json::Value) -> Vec<String> {
+    entry
+        .get("runtimeArgs")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -115,6 +134,18 @@ mod tests {
         assert!(knows_cap(Some("20.10.24+dfsg1"), "CAP_SYS_ADMIN"));
         assert!(knows_cap(Some("28.0.4"), "CAP_CHECKPOINT_RESTORE"));
         assert!(!knows_cap(None, "CAP_PERFMON"));
+    }
+
+    #[test]
+    fn registered_runtimes_keep_their_arguments() {
+        let json = r#"{"ServerVersion":"20.10.24","Runtimes":{"runc":{"path":"runc"},"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=host","--host-uds=open"]}}}"#;
+        let f = parse_info("docker", json).unwrap();
+        assert_eq!(f.runtimes, ["runc", "runsc"]);
+        assert_eq!(
+            f.runtime_args["runsc"],
+            ["--network=host", "--host-uds=open"]
+        );
+        assert!(!f.runtime_args.contains_key("runc"));
     }
 
     #[test]

@@ -9,11 +9,27 @@ use crate::plan::inner::CgroupSetup;
 
 const CGROUP_ROOT: &str = "/sys/fs/cgroup";
 
-pub fn setup(setup: &CgroupSetup) -> Result<(), String> {
-    match setup {
+pub fn setup(wanted: &CgroupSetup) -> Result<(), String> {
+    match wanted {
         CgroupSetup::Leave => Ok(()),
         CgroupSetup::MountV1 { controllers } => mount_v1(controllers),
         CgroupSetup::NestV2 => nest_v2(Path::new(CGROUP_ROOT)),
+        CgroupSetup::Detect => setup(&detected(&crate::probe::host::cgroup(
+            Path::new("/proc"),
+            Path::new("/sys"),
+        ))),
+    }
+}
+
+/// The set-up for the cgroup layout the sandbox sees.
+fn detected(facts: &crate::probe::facts::CgroupFacts) -> CgroupSetup {
+    use crate::probe::facts::CgroupLayout;
+    match facts.layout {
+        CgroupLayout::V2 => CgroupSetup::NestV2,
+        CgroupLayout::V1 | CgroupLayout::Hybrid => CgroupSetup::MountV1 {
+            controllers: facts.v1_controllers.clone(),
+        },
+        CgroupLayout::Unknown => CgroupSetup::Leave,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
 
 use super::inner::{CgroupSetup, InnerEngineSpec, PRELOAD_DIR};
+use super::runtime::Family;
 use super::{Arg, ImageFacts, Plan, Request, labels, ulimits};
 
 /// Capabilities an inner engine itself needs, with the reason.
@@ -47,13 +48,28 @@ pub fn apply(
     image: &ImageFacts,
 ) -> Result<()> {
     refuse_unsupported(req, host, engine, image)?;
-    if !req.privileged {
+    let family = Family::of_request(req);
+    let sysbox = family == Some(Family::Sysbox);
+    if sysbox {
+        plan.notes.push("sysbox: the sandbox's root holds every capability within its own user namespace, and sysbox virtualises /proc and /sys and delegates its cgroups: no capability, seccomp or mount option is added".into());
+    } else if !req.privileged {
         least_privilege(plan, req, host, engine)?;
     }
     let rootless = engine.rootless;
     let cgroup = if rootless {
         super::rootless::apply(plan, host);
         CgroupSetup::Leave
+    } else if family.is_some_and(Family::own_kernel) {
+        plan.notes.push(format!(
+            "{}: the sandbox has a kernel of its own, so its cgroups are set up from what it sees inside, not from this host's",
+            family.map_or("", Family::title)
+        ));
+        CgroupSetup::Detect
+    } else if sysbox {
+        match host.cgroup.layout {
+            CgroupLayout::V2 => CgroupSetup::NestV2,
+            _ => CgroupSetup::Leave,
+        }
     } else {
         cgroup_setup(plan, host)
     };
@@ -70,7 +86,8 @@ pub fn apply(
     }
     plan.inner.cgroup = cgroup.clone();
     let host_network = req.network.as_deref() == Some("host");
-    plan.inner.net_sysctls = !host_network;
+    // sysbox's /proc/sys is its own, writable where it is namespaced.
+    plan.inner.net_sysctls = !host_network && !sysbox;
     plan.inner.engine = Some(InnerEngineSpec {
         kind: req.inner,
         runtime: if rootless {

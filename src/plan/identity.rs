@@ -13,10 +13,11 @@ use crate::plan::inner::PRELOAD_DIR;
 use crate::plan::memory::REPORT_DIR;
 
 /// The identity labels and how each is shown when it differs.
-const KEYS: [(&str, &str); 6] = [
+const KEYS: [(&str, &str); 7] = [
     (labels::MODE, "mode"),
     (labels::INNER, "inner engine"),
     (labels::IMAGE, "image"),
+    (labels::RUNTIME, "runtime"),
     (labels::MOUNTS, "mounts"),
     (labels::PORTS, "published ports"),
     (labels::ENV, "environment"),
@@ -46,6 +47,7 @@ pub fn labels(
     mode: &str,
     inner: Option<&str>,
     image: &str,
+    runtime: Option<&str>,
     run: &[Arg],
     env: &[String],
 ) -> BTreeMap<String, String> {
@@ -53,6 +55,10 @@ pub fn labels(
     out.insert(labels::MODE.to_string(), mode.to_string());
     out.insert(labels::INNER.to_string(), inner.unwrap_or("").to_string());
     out.insert(labels::IMAGE.to_string(), image.to_string());
+    out.insert(
+        labels::RUNTIME.to_string(),
+        runtime.unwrap_or("").to_string(),
+    );
     out.insert(labels::MOUNTS.to_string(), mounts(run).join(","));
     out.insert(
         labels::PORTS.to_string(),
@@ -134,7 +140,7 @@ mod tests {
 
     #[test]
     fn identity_leaves_out_dindboxs_own_mounts() {
-        let l = labels("dind", Some("podman"), "img", &run_args(), &[]);
+        let l = labels("dind", Some("podman"), "img", None, &run_args(), &[]);
         assert_eq!(l[labels::MOUNTS], "/home/u/p:/home/u/p");
         assert_eq!(l[labels::PORTS], "8080:80");
         assert_eq!(l[labels::INNER], "podman");
@@ -156,16 +162,24 @@ mod tests {
 
     #[test]
     fn differences_name_each_changed_part() {
-        let have = labels("dind", Some("podman"), "img", &run_args(), &[]);
+        let have = labels("dind", Some("podman"), "img", None, &run_args(), &[]);
         let mut other = run_args();
         other[2] = Arg::new(["-v", "/home/u/q:/home/u/q"], "");
-        let want = labels("sock", None, "img", &other, &["API_KEY".into()]);
+        let want = labels(
+            "sock",
+            None,
+            "img",
+            Some("runsc"),
+            &other,
+            &["API_KEY".into()],
+        );
         let diff = differences(&have, &want);
-        assert_eq!(diff.len(), 4, "{diff:?}");
+        assert_eq!(diff.len(), 5, "{diff:?}");
         assert!(diff[0].starts_with("mode: it has `dind`, asked for `sock`"));
         assert!(diff[1].contains("inner engine: it has `podman`, asked for none"));
-        assert!(diff[2].contains("/home/u/q"));
-        assert!(diff[3].contains("environment"));
+        assert_eq!(diff[2], "runtime: it has none, asked for `runsc`");
+        assert!(diff[3].contains("/home/u/q"));
+        assert!(diff[4].contains("environment"));
         assert!(differences(&have, &have).is_empty());
     }
 }

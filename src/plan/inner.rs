@@ -25,6 +25,9 @@ pub enum CgroupSetup {
     /// cgroup v2: make /sys/fs/cgroup writable, move every process into
     /// `init/`, and enable every controller for the children.
     NestV2,
+    /// Decide inside, from the cgroup mounts the sandbox sees: for a runtime
+    /// with a kernel of its own (a VM), whose layout the host's facts do not tell.
+    Detect,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub mod remote;
 pub mod render;
 pub mod resources;
 pub mod rootless;
+pub mod runtime;
 pub mod sock;
 pub mod stepdown;
 
@@ -41,6 +42,7 @@ pub mod labels {
     pub const MOUNTS: &str = "io.dindbox.mounts";
     pub const PORTS: &str = "io.dindbox.ports";
     pub const ENV: &str = "io.dindbox.env";
+    pub const RUNTIME: &str = "io.dindbox.runtime";
     /// On sandboxes: the workspace, where commands run.
     pub const WORKDIR: &str = "io.dindbox.workdir";
     /// On sandboxes: how long `enter` waits for the inner engine, in ms.
@@ -251,8 +253,11 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
     check_image(req, image)?;
     let view = remote::view(host, engine);
     let host = view.as_ref();
+    runtime::check(req, host, engine)?;
     let mut plan = base(req, host, engine);
-    outer_runtime(&mut plan, host, engine)?;
+    if req.runtime.is_none() {
+        outer_runtime(&mut plan, host, engine)?;
+    }
     if req.privileged {
         privileged::apply(&mut plan, host, engine);
     }
@@ -261,6 +266,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    runtime::apply(&mut plan, req, host, engine);
     remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);
     Ok(plan)
@@ -270,7 +276,14 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
 fn label_identity(plan: &mut Plan, req: &Request) {
     let inner = plan.inner.engine.as_ref().map(|e| e.kind.name());
     let env = identity::env_summary(&req.env);
-    plan.identity = identity::labels(req.mode.name(), inner, &req.image, &plan.run, &env);
+    plan.identity = identity::labels(
+        req.mode.name(),
+        inner,
+        &req.image,
+        req.runtime.as_deref(),
+        &plan.run,
+        &env,
+    );
     let mut args = Vec::new();
     for (key, value) in plan.identity.iter().filter(|(_, v)| !v.is_empty()) {
         args.extend(["--label".to_string(), format!("{key}={value}")]);

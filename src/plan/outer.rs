@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 use crate::engine::EngineKind;
 use crate::probe::facts::{EngineFacts, HostFacts};
 
+/// runsc's flag for the kernel's network stack, as Podman passes it on.
+const GVISOR_HOST_NETWORK: &str = "network=host";
+
 /// A step outside: the sandbox itself could not start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -13,6 +16,9 @@ pub enum OuterStep {
     ExplicitCaps,
     /// Podman's runtime for the sandbox: runc instead of crun.
     Runc,
+    /// gVisor on Podman: the host kernel's network stack instead of its own
+    /// (runsc `--network=host`), where runsc refuses to set up its own.
+    GvisorHostNetwork,
 }
 
 impl OuterStep {
@@ -20,6 +26,9 @@ impl OuterStep {
         match self {
             OuterStep::ExplicitCaps => "--privileged -> explicit capabilities",
             OuterStep::Runc => "the sandbox's runtime: crun -> runc",
+            OuterStep::GvisorHostNetwork => {
+                "gVisor's network: its own stack -> the kernel's, in the sandbox's namespace (runsc --network=host)"
+            }
         }
     }
 
@@ -31,6 +40,10 @@ impl OuterStep {
                 ["--runtime", "runc"],
                 "stepped down: Podman could not start the sandbox with crun",
             )),
+            OuterStep::GvisorHostNetwork => plan.global.push(super::Arg::new(
+                ["--runtime-flag", GVISOR_HOST_NETWORK],
+                "stepped down: runsc could not set up its own network stack (on some VMs it stops with `cannot run with network enabled in root network namespace`); the sandbox still has its own network namespace",
+            )),
         }
     }
 }
@@ -41,10 +54,21 @@ pub fn outer_step(plan: &super::Plan, host: &HostFacts, engine: &EngineFacts) ->
     if plan.run.iter().any(|a| a.args == ["--privileged"]) {
         return Some(OuterStep::ExplicitCaps);
     }
-    let sets_runtime = plan
+    let runtime = plan
         .global
         .iter()
-        .any(|a| a.args.first().is_some_and(|f| f == "--runtime"));
+        .find(|a| a.args.first().is_some_and(|f| f == "--runtime"))
+        .and_then(|a| a.args.get(1));
+    let gvisor =
+        runtime.is_some_and(|r| super::runtime::Family::of(r) == super::runtime::Family::Gvisor);
+    let host_network = plan
+        .global
+        .iter()
+        .any(|a| a.args.last().is_some_and(|f| f == GVISOR_HOST_NETWORK));
+    if engine.kind == EngineKind::Podman && gvisor && !host_network {
+        return Some(OuterStep::GvisorHostNetwork);
+    }
+    let sets_runtime = runtime.is_some();
     (engine.kind == EngineKind::Podman
         && !sets_runtime
         && engine.default_runtime.as_deref() == Some("crun")
@@ -80,5 +104,36 @@ mod tests {
         assert!(plan.argv().contains(&"SYS_ADMIN".to_string()));
         assert_eq!(plan.global[0].args, ["--runtime", "runc"]);
         assert!(!plan.global[0].why.is_empty());
+    }
+
+    #[test]
+    fn gvisor_on_podman_steps_to_the_kernels_network_once() {
+        let mut host = crate::probe::fixtures::this_machine();
+        host.oci_runtimes.push(crate::probe::facts::OciRuntime {
+            name: "runsc".into(),
+            path: "/usr/bin/runsc".into(),
+            version: None,
+        });
+        let engine = host.engine(EngineKind::Podman).unwrap().clone();
+        let mut req = super::super::tests::request_for_steps();
+        req.mode = super::super::Mode::Common;
+        req.runtime = Some("runsc".into());
+        let mut plan = super::super::tests::plan(&req, &host);
+        assert_eq!(
+            outer_step(&plan, &host, &engine),
+            Some(OuterStep::GvisorHostNetwork),
+            "an unknown gVisor release: its own network stack is tried first"
+        );
+        OuterStep::GvisorHostNetwork.apply(&mut plan, &host, &engine);
+        assert!(
+            plan.global
+                .iter()
+                .any(|a| a.args == ["--runtime-flag", "network=host"])
+        );
+        assert_eq!(
+            outer_step(&plan, &host, &engine),
+            None,
+            "no crun -> runc step under a runtime the user chose"
+        );
     }
 }

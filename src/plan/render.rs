@@ -95,6 +95,9 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
         CgroupSetup::NestV2 => steps.push(
             "cgroups: remount /sys/fs/cgroup read-write, move every process into init/, enable every controller for nested containers".into(),
         ),
+        CgroupSetup::Detect => steps.push(
+            "cgroups: as the sandbox's own kernel has them: v1 controllers mounted afresh, or v2 nested under init/".into(),
+        ),
     }
     if plan.inner.net_sysctls {
         steps.push("sysctls: make /proc/sys/net writable (the sandbox's own network namespace); the rest of /proc/sys stays read-only".into());

@@ -132,7 +132,10 @@ fn podman_service(
     let dir = service_dir(host, &req.name)?;
     let socket = service_socket(host, &req.name)?;
     let mut argv = vec![plan.engine_binary.clone()];
-    argv.extend(plan.global.iter().flat_map(|a| a.args.iter().cloned()));
+    // The runtime this host needs for the containers the service starts,
+    // whatever runs the sandbox itself (`--runtime`).
+    let runtime = super::runtime_override(host, engine).ok().flatten();
+    argv.extend(runtime.into_iter().flat_map(|a| a.args));
     argv.extend(["system", "service", "--time=0"].map(String::from));
     argv.push(format!("unix://{socket}"));
     let config = ulimits(host).map(|u| ServiceConfig {

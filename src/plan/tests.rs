@@ -620,6 +620,7 @@ pub fn sample_plan() -> Plan {
 }
 
 mod rootless;
+mod runtime;
 
 /// A request for the step-down tests.
 pub(super) fn request_for_steps() -> Request {

@@ -142,6 +142,10 @@ pub struct LimitFacts {
 pub struct OciRuntime {
     pub name: String,
     pub path: String,
+    /// Its own `--version` answer, read only where a plan needs it (gVisor's
+    /// behaviour changes with its release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -184,6 +188,10 @@ pub struct EngineFacts {
     pub storage_driver: Option<String>,
     pub default_runtime: Option<String>,
     pub runtimes: Vec<String>,
+    /// Arguments an engine passes to each registered runtime (Docker's
+    /// `runtimeArgs` from daemon.json), by runtime name.
+    #[serde(default)]
+    pub runtime_args: std::collections::BTreeMap<String, Vec<String>>,
     /// API sockets of this engine that exist on the host, first the preferred.
     pub sockets: Vec<SocketFacts>,
     /// The kernel the engine runs on, as its `info` reports it.
@@ -221,6 +229,7 @@ impl EngineFacts {
             storage_driver: None,
             default_runtime: None,
             runtimes: Vec::new(),
+            runtime_args: Default::default(),
             sockets: Vec::new(),
             kernel: None,
             remote: false,

@@ -236,7 +236,9 @@ fn words(path: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn cgroup(proc: &Path, sys: &Path) -> CgroupFacts {
+/// The cgroup layout as this mount namespace sees it (the init uses it too,
+/// inside a sandbox whose kernel is not the host's).
+pub fn cgroup(proc: &Path, sys: &Path) -> CgroupFacts {
     let mountinfo = read(&proc.join("self/mountinfo")).unwrap_or_default();
     let mounts = parse_mountinfo(&mountinfo);
     let layout = cgroup_layout(&mounts);
@@ -417,6 +419,7 @@ fn found(names: &[&str], find: impl Fn(&str) -> Option<String>) -> Vec<OciRuntim
             find(name).map(|path| OciRuntime {
                 name: name.to_string(),
                 path,
+                version: None,
             })
         })
         .collect()

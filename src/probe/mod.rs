@@ -47,6 +47,25 @@ pub fn probe() -> HostFacts {
     probe_with(None, true)
 }
 
+/// Ask the runtimes whose release matters to a plan (gVisor's) for their
+/// version: a process each, so only when a plan or the doctor needs it.
+pub fn runtime_versions(facts: &mut HostFacts) {
+    for rt in facts.oci_runtimes.iter_mut().filter(|r| r.name == "runsc") {
+        rt.version = crate::process::Cmd::new(&rt.path)
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.success())
+            .and_then(|o| {
+                o.stdout
+                    .lines()
+                    .next()
+                    .and_then(|l| l.strip_prefix("runsc version "))
+                    .map(|v| v.trim().to_string())
+            });
+    }
+}
+
 fn probe_with(engine: Option<EngineKind>, fresh: bool) -> HostFacts {
     let env = host::env_facts(|k| std::env::var(k).ok());
     let mut facts = host::probe(&Roots::real(), env);
@@ -55,6 +74,9 @@ fn probe_with(engine: Option<EngineKind>, fresh: bool) -> HostFacts {
         None => EngineKind::ALL.to_vec(),
     };
     facts.engines = engines::probe(&facts.env, facts.uid, &kinds, fresh);
+    if fresh {
+        runtime_versions(&mut facts);
+    }
     engines::mark_remote(&mut facts.engines, &facts.kernel);
     facts
 }

@@ -8,38 +8,46 @@ use crate::cli::{Cli, Command};
 use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::image::canary;
+use crate::plan::runtime::Family;
 use crate::plan::{self, ImageFacts, Mode, Plan, Request};
-use crate::probe::facts::HostFacts;
+use crate::probe::facts::{EngineFacts, HostFacts};
 
 use super::check::Measured;
 
-/// One combination: a host engine, a mode, and for dind the engine inside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// One combination: a host engine, a mode, for dind the engine inside, and
+/// the sandbox's runtime when it is not the engine's default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Combo {
     pub engine: EngineKind,
     pub mode: Mode,
     pub inner: Option<EngineKind>,
+    pub runtime: Option<String>,
 }
 
 impl Combo {
-    /// Every combination for the engines installed on `host` (Podman first).
+    /// Every combination for the engines installed on `host` (Podman first),
+    /// with the engine's default runtime and with each stronger one it has.
     pub fn all(host: &HostFacts) -> Vec<Combo> {
         let installed = EngineKind::ALL
             .into_iter()
-            .filter(|kind| host.engine(*kind).is_some());
+            .filter_map(|kind| host.engine(kind));
         installed
             .flat_map(|engine| {
-                let combo = |mode, inner| Combo {
-                    engine,
-                    mode,
-                    inner,
-                };
-                [
-                    combo(Mode::Common, None),
-                    combo(Mode::Sock, None),
-                    combo(Mode::Dind, Some(EngineKind::Podman)),
-                    combo(Mode::Dind, Some(EngineKind::Docker)),
-                ]
+                let runtimes = std::iter::once(None).chain(extra_runtimes(host, engine).map(Some));
+                runtimes.flat_map(move |runtime| {
+                    let combo = |mode, inner| Combo {
+                        engine: engine.kind,
+                        mode,
+                        inner,
+                        runtime: runtime.clone(),
+                    };
+                    [
+                        combo(Mode::Common, None),
+                        combo(Mode::Sock, None),
+                        combo(Mode::Dind, Some(EngineKind::Podman)),
+                        combo(Mode::Dind, Some(EngineKind::Docker)),
+                    ]
+                })
             })
             .collect()
     }
@@ -64,6 +72,9 @@ impl Combo {
         argv.extend(["--engine", self.engine.name()]);
         if let Some(inner) = self.inner {
             argv.extend(["--inner", inner.name()]);
+        }
+        if let Some(runtime) = &self.runtime {
+            argv.extend(["--runtime", runtime]);
         }
         argv.push("-x");
         let mut argv: Vec<String> = argv.into_iter().map(String::from).collect();
@@ -92,6 +103,37 @@ impl Combo {
         argv.extend(self.argv(name));
         crate::process::quote_argv(&argv)
     }
+}
+
+/// The runtimes beyond runc and crun that `engine` can start sandboxes
+/// with: those registered with Docker, and for Podman those of its own
+/// table (gVisor, Kata) found on PATH.
+fn extra_runtimes<'a>(
+    host: &'a HostFacts,
+    engine: &'a EngineFacts,
+) -> impl Iterator<Item = String> + 'a {
+    let stronger = |name: &str| {
+        !matches!(Family::of(name), Family::Runc | Family::Crun)
+            && !name.starts_with("io.containerd.runtime.v1")
+    };
+    let names: Vec<String> = match engine.kind {
+        EngineKind::Docker => engine
+            .runtimes
+            .iter()
+            .filter(|r| stronger(r))
+            .cloned()
+            .collect(),
+        EngineKind::Podman => host
+            .oci_runtimes
+            .iter()
+            .filter_map(|rt| match Family::of(&rt.name) {
+                Family::Gvisor => Some("runsc".to_string()),
+                Family::Kata => Some("kata".to_string()),
+                _ => None,
+            })
+            .collect(),
+    };
+    names.into_iter()
 }
 
 /// What the planner says of one combination.

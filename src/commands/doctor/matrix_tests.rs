@@ -26,6 +26,7 @@ fn row(rows: &[Row], engine: EngineKind, mode: Mode, inner: Option<EngineKind>) 
         engine,
         mode,
         inner,
+        runtime: None,
     };
     rows.iter()
         .find(|r| r.combo == combo)
@@ -88,7 +89,8 @@ fn this_machine_predicts_all_eight_combinations_work() {
 fn every_fixture_gets_a_row_per_installed_engine_and_combination() {
     for (name, host) in fixtures::all() {
         let rows = matrix(&host);
-        assert_eq!(rows.len(), 4 * host.engines.len(), "{name}");
+        let default_runtime = rows.iter().filter(|r| r.combo.runtime.is_none());
+        assert_eq!(default_runtime.count(), 4 * host.engines.len(), "{name}");
         for r in rows.iter().filter(|r| !r.predicted.works) {
             assert!(r.predicted.why.is_some(), "{name}: {}", r.command);
             assert!(
@@ -106,6 +108,7 @@ fn a_row_is_exactly_the_run_a_user_would_type() {
         engine: EngineKind::Docker,
         mode: Mode::Dind,
         inner: Some(EngineKind::Podman),
+        runtime: None,
     };
     assert_eq!(
         combo.command_line("box"),
@@ -124,12 +127,59 @@ fn a_row_is_exactly_the_run_a_user_would_type() {
         engine: EngineKind::Podman,
         mode: Mode::Sock,
         inner: None,
+        runtime: None,
     };
     assert_eq!(
         sock.canary(),
         "docker run --rm localhost/dindbox/canary:latest true"
     );
     assert!(!sock.argv("box").contains(&"--inner".to_string()));
+}
+
+#[test]
+fn each_stronger_runtime_the_engines_have_gets_its_rows() {
+    let mut host = this_machine();
+    host.oci_runtimes.push(crate::probe::facts::OciRuntime {
+        name: "runsc".into(),
+        path: "/usr/bin/runsc".into(),
+        version: Some("0.0~20221219.0".into()),
+    });
+    let docker = host
+        .engines
+        .iter_mut()
+        .find(|e| e.kind == EngineKind::Docker)
+        .unwrap();
+    docker.runtimes.push("runsc".into());
+    docker.runtime_args.insert(
+        "runsc".into(),
+        vec!["--network=host".into(), "--host-uds=open".into()],
+    );
+    let rows = matrix(&host);
+    assert_eq!(rows.len(), 16, "two engines, each with and without runsc");
+    let gvisor: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.combo.runtime.as_deref() == Some("runsc"))
+        .collect();
+    assert_eq!(gvisor.len(), 8);
+    for r in gvisor {
+        assert!(r.command.contains("--runtime runsc"), "{}", r.command);
+        let dind = r.combo.mode == Mode::Dind;
+        assert_eq!(r.predicted.works, !dind, "{}: {:?}", r.command, r.predicted);
+        if dind {
+            assert!(
+                r.predicted
+                    .fix
+                    .iter()
+                    .any(|f| f.contains("-m sock --runtime runsc"))
+            );
+        }
+    }
+    assert!(
+        rows.iter()
+            .filter(|r| r.combo.runtime.is_none())
+            .all(|r| r.predicted.works),
+        "the default runtime's rows are as before"
+    );
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn table(rows: &[Row], checked: bool) -> String {
         // Not a terminal: lines of a width a log or a pager shows whole.
         t.set_width(WIDTH);
     }
-    let mut header = vec!["ENGINE", "MODE", "INNER", "PREDICTED"];
+    let mut header = vec!["ENGINE", "RUNTIME", "MODE", "INNER", "PREDICTED"];
     if checked {
         header.push("CHECKED");
     }
@@ -47,6 +47,7 @@ fn table(rows: &[Row], checked: bool) -> String {
         let p = &row.predicted;
         let mut cells = vec![
             row.combo.engine.to_string(),
+            row.combo.runtime.clone().unwrap_or_else(|| "-".to_string()),
             row.combo.mode.name().to_string(),
             row.combo.inner.map_or("-".to_string(), |i| i.to_string()),
             if p.works {
@@ -79,7 +80,12 @@ fn why_not(row: &Row) -> String {
         if m.works != p.works {
             lines.push("differs from the prediction".to_string());
         }
-        if let Some(error) = &m.error {
+        // A refusal measured as predicted is said once, below.
+        if let Some(error) = m
+            .error
+            .as_ref()
+            .filter(|e| p.why.as_ref().is_none_or(|w| !e.contains(w.as_str())))
+        {
             lines.push(error.clone());
         }
         if !m.left_behind.is_empty() {
