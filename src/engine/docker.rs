@@ -31,11 +31,7 @@ const CAPS_SINCE_23: &[&str] = &["CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTO
 /// Whether a Docker daemon of `server_version` accepts `cap` by name. An
 /// unknown version is taken as old: leaving out a rare capability beats failing.
 pub fn knows_cap(server_version: Option<&str>, cap: &str) -> bool {
-    let major = server_version
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok())
-        .unwrap_or(0);
-    major >= 23 || !CAPS_SINCE_23.contains(&cap)
+    super::major_version(server_version) >= 23 || !CAPS_SINCE_23.contains(&cap)
 }
 
 #[derive(Deserialize)]

@@ -200,3 +200,12 @@ impl Engine {
             .map(|_| ())
     }
 }
+
+/// The major number of an engine's version ("20.10.24+dfsg1" -> 20); 0 when
+/// unknown, so that an unknown engine is taken as old.
+pub fn major_version(server_version: Option<&str>) -> u32 {
+    server_version
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok())
+        .unwrap_or(0)
+}

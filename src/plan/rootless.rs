@@ -28,12 +28,7 @@ pub fn open_to_users(dev: Option<&DeviceNode>) -> bool {
 /// Rootless Podman's user-space network: pasta from Podman 5 on, where it is
 /// installed; slirp4netns before.
 pub fn user_net_helper(host: &HostFacts, engine: &EngineFacts) -> &'static str {
-    let major = engine
-        .server_version
-        .as_deref()
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok())
-        .unwrap_or(0);
+    let major = crate::engine::major_version(engine.server_version.as_deref());
     if major >= 5 && host.network_helper("pasta").is_some() {
         "pasta"
     } else {

@@ -214,13 +214,8 @@ fn installed(name: &str, family: Family, host: &HostFacts, engine: &EngineFacts)
 /// Docker 23 and later start containerd shims (`io.containerd.NAME.v2`) by
 /// name, without an entry in daemon.json.
 fn docker_shim(name: &str, engine: &EngineFacts) -> bool {
-    let major = engine
-        .server_version
-        .as_deref()
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok())
-        .unwrap_or(0);
-    name.starts_with("io.containerd.") && major >= 23
+    name.starts_with("io.containerd.")
+        && crate::engine::major_version(engine.server_version.as_deref()) >= 23
 }
 
 /// The daemon.json entry that registers a runtime.

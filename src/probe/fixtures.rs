@@ -12,6 +12,26 @@ pub fn this_machine() -> HostFacts {
     load(include_str!("../../tests/fixtures/hosts/this-machine.json"))
 }
 
+/// `host` with gVisor's runsc of `version` on PATH, registered with Docker
+/// (where Docker is installed) as `runsc` with `docker_args`.
+pub fn with_gvisor(mut host: HostFacts, version: &str, docker_args: &[&str]) -> HostFacts {
+    host.oci_runtimes.push(super::facts::OciRuntime {
+        name: "runsc".into(),
+        path: "/usr/bin/runsc".into(),
+        version: Some(version.into()),
+    });
+    if let Some(docker) = host
+        .engines
+        .iter_mut()
+        .find(|e| e.kind == crate::engine::EngineKind::Docker)
+    {
+        docker.runtimes.push("runsc".into());
+        let args = docker_args.iter().map(|a| a.to_string()).collect();
+        docker.runtime_args.insert("runsc".into(), args);
+    }
+    host
+}
+
 /// Ubuntu 24.04 with Docker 28, AppArmor and cgroup v2.
 pub fn ubuntu() -> HostFacts {
     load(include_str!(

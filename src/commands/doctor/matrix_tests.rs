@@ -138,21 +138,10 @@ fn a_row_is_exactly_the_run_a_user_would_type() {
 
 #[test]
 fn each_stronger_runtime_the_engines_have_gets_its_rows() {
-    let mut host = this_machine();
-    host.oci_runtimes.push(crate::probe::facts::OciRuntime {
-        name: "runsc".into(),
-        path: "/usr/bin/runsc".into(),
-        version: Some("0.0~20221219.0".into()),
-    });
-    let docker = host
-        .engines
-        .iter_mut()
-        .find(|e| e.kind == EngineKind::Docker)
-        .unwrap();
-    docker.runtimes.push("runsc".into());
-    docker.runtime_args.insert(
-        "runsc".into(),
-        vec!["--network=host".into(), "--host-uds=open".into()],
+    let host = fixtures::with_gvisor(
+        this_machine(),
+        "0.0~20221219.0",
+        &["--network=host", "--host-uds=open"],
     );
     let rows = matrix(&host);
     assert_eq!(rows.len(), 16, "two engines, each with and without runsc");

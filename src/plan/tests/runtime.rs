@@ -5,25 +5,9 @@ use super::*;
 use crate::plan::runtime::Family;
 use crate::probe::facts::{DeviceNode, OciRuntime};
 
-/// This machine with gVisor of `version` on PATH, registered with Docker as
-/// `runsc` with `args`.
+/// This machine with gVisor of `version`, registered with Docker with `args`.
 fn with_gvisor(version: &str, args: &[&str]) -> HostFacts {
-    let mut host = this_machine();
-    host.oci_runtimes.push(OciRuntime {
-        name: "runsc".into(),
-        path: "/usr/bin/runsc".into(),
-        version: Some(version.into()),
-    });
-    let docker = host
-        .engines
-        .iter_mut()
-        .find(|e| e.kind == EngineKind::Docker)
-        .unwrap();
-    docker.runtimes.push("runsc".into());
-    docker
-        .runtime_args
-        .insert("runsc".into(), args.iter().map(|a| a.to_string()).collect());
-    host
+    crate::probe::fixtures::with_gvisor(this_machine(), version, args)
 }
 
 const DEBIAN_RUNSC: &str = "0.0~20221219.0";
