@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::plan::memory::{self, Memory, REPORT_DIR, REPORT_FILE};
 use crate::plan::outer::{self, OuterStep};
-use crate::plan::{Arg, Plan};
+use crate::plan::{Arg, Plan, labels};
 use crate::probe::facts::{EngineFacts, HostFacts};
 
 /// What a remembered start found in the memory.
@@ -27,7 +27,8 @@ pub enum Recalled {
     Nothing,
 }
 
-/// The memory file of one engine, user, image and inner engine.
+/// The memory file of one engine, user, image, inner engine and sandbox
+/// runtime (`--runtime`: what works under one says nothing of another).
 pub fn slot(cache: &Path, plan: &Plan, uid: u32) -> PathBuf {
     let inner = plan
         .inner
@@ -35,7 +36,10 @@ pub fn slot(cache: &Path, plan: &Plan, uid: u32) -> PathBuf {
         .as_ref()
         .map(|e| e.kind.name())
         .unwrap_or("");
-    let id = format!("{} {uid} {} {inner}", plan.engine, plan.image);
+    let mut id = format!("{} {uid} {} {inner}", plan.engine, plan.image);
+    if let Some(runtime) = plan.identity.get(labels::RUNTIME).filter(|r| !r.is_empty()) {
+        id.push_str(&format!(" {runtime}"));
+    }
     let digest = hex::encode(&Sha256::digest(id.as_bytes())[..8]);
     cache.join("stepdown").join(format!("{digest}.json"))
 }
@@ -290,6 +294,24 @@ mod tests {
             Recalled::Nothing,
             "and stays dropped"
         );
+    }
+
+    #[test]
+    fn each_sandbox_runtime_has_a_memory_of_its_own() {
+        let cache = Path::new("/cache");
+        let mut plan = crate::plan::tests::sample_plan();
+        let default = slot(cache, &plan, 0);
+        plan.identity.insert(labels::RUNTIME.into(), String::new());
+        assert_eq!(
+            slot(cache, &plan, 0),
+            default,
+            "no runtime: the same slot as ever"
+        );
+        plan.identity.insert(labels::RUNTIME.into(), "kata".into());
+        let kata = slot(cache, &plan, 0);
+        assert_ne!(kata, default);
+        assert_eq!(kata.parent(), default.parent());
+        assert_ne!(slot(cache, &plan, 1000), kata, "and per user");
     }
 
     #[test]
