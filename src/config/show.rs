@@ -61,6 +61,9 @@ fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
     if let Some(p) = &r.pids {
         rows.push(("pids".into(), p.value.to_string(), &p.from));
     }
+    if let Some(s) = &r.systemd {
+        rows.push(("systemd".into(), s.value.to_string(), &s.from));
+    }
     for (i, f) in r.env_files.iter().enumerate() {
         rows.push((
             format!("envFile[{i}]"),

@@ -13,13 +13,14 @@ use crate::plan::inner::PRELOAD_DIR;
 use crate::plan::memory::REPORT_DIR;
 
 /// The identity labels and how each is shown when it differs.
-const KEYS: [(&str, &str); 6] = [
+const KEYS: [(&str, &str); 7] = [
     (labels::MODE, "mode"),
     (labels::INNER, "inner engine"),
     (labels::IMAGE, "image"),
     (labels::MOUNTS, "mounts"),
     (labels::PORTS, "published ports"),
     (labels::ENV, "environment"),
+    (labels::SYSTEMD, "systemd"),
 ];
 
 /// The environment as an identity: its names, and a digest of the values so

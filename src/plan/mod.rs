@@ -16,6 +16,7 @@ pub mod resources;
 pub mod rootless;
 pub mod sock;
 pub mod stepdown;
+pub mod systemd;
 
 use std::path::PathBuf;
 
@@ -47,6 +48,9 @@ pub mod labels {
     pub const TIMEOUT: &str = "io.dindbox.timeout-ms";
     /// On kept sock sandboxes: the Podman API service dindbox serves for it (JSON).
     pub const SERVICE: &str = "io.dindbox.service";
+    /// On images: the image boots systemd and was made for `--systemd`.
+    /// On sandboxes: the sandbox booted systemd.
+    pub const SYSTEMD: &str = "io.dindbox.systemd";
 }
 
 /// The limit engines ask for by default, above many hosts' hard limits.
@@ -141,6 +145,8 @@ pub struct Request {
     pub container_workspace: PathBuf,
     /// OCI runtime for the sandbox (`--runtime`).
     pub runtime: Option<String>,
+    /// Boot systemd as the sandbox's PID 1, the inner engine a unit of it (`--systemd`).
+    pub systemd: bool,
 }
 
 /// What is known of the sandbox image before anything starts.
@@ -149,6 +155,9 @@ pub struct ImageFacts {
     pub exists: bool,
     /// From the image's label; None for an image dindbox did not build.
     pub engines: Option<Vec<EngineKind>>,
+    /// The image carries the label of images made for `--systemd`.
+    #[serde(default)]
+    pub systemd: bool,
 }
 
 /// One or more engine arguments and why they are there.
@@ -261,6 +270,9 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    if req.systemd {
+        systemd::apply(&mut plan, req, engine, image)?;
+    }
     remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);
     Ok(plan)
@@ -271,6 +283,10 @@ fn label_identity(plan: &mut Plan, req: &Request) {
     let inner = plan.inner.engine.as_ref().map(|e| e.kind.name());
     let env = identity::env_summary(&req.env);
     plan.identity = identity::labels(req.mode.name(), inner, &req.image, &plan.run, &env);
+    plan.identity.insert(
+        labels::SYSTEMD.to_string(),
+        if req.systemd { "true" } else { "" }.to_string(),
+    );
     let mut args = Vec::new();
     for (key, value) in plan.identity.iter().filter(|(_, v)| !v.is_empty()) {
         args.extend(["--label".to_string(), format!("{key}={value}")]);
@@ -469,6 +485,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
             graceful_stop: !req.rm,
             serve: !req.rm,
             socket_link: None,
+            systemd: false,
         },
         volumes: Vec::new(),
         notes: Vec::new(),
