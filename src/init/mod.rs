@@ -87,7 +87,7 @@ pub fn run(spec: &InnerSpec) -> i32 {
     if spec.graceful_stop
         && let Some(child) = daemon
     {
-        stop(child);
+        stop(child, STOP_GRACE);
     }
     code
 }
@@ -257,12 +257,12 @@ fn reap(command: Pid) -> Option<i32> {
 }
 
 /// Ask dockerd to shut down, and wait for it a while.
-pub(crate) fn stop(mut daemon: Child) {
+pub(crate) fn stop(mut daemon: Child, grace: Duration) {
     let pid = Pid::from_raw(daemon.id() as i32);
     if kill(pid, Signal::SIGTERM).is_err() {
         return;
     }
-    let deadline = Instant::now() + STOP_GRACE;
+    let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         match daemon.try_wait() {
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
@@ -271,7 +271,7 @@ pub(crate) fn stop(mut daemon: Child) {
     }
     eprintln!(
         "dindbox: the inner engine did not stop within {}s",
-        STOP_GRACE.as_secs()
+        grace.as_secs()
     );
 }
 

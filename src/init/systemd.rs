@@ -31,6 +31,15 @@ const UNIT_DIR: &str = "/run/systemd/system";
 const SYSTEMD: &str = "/sbin/init";
 /// How long systemd may take to mark the unit active once it said it is ready.
 const ACTIVE_LIMIT: Duration = Duration::from_secs(5);
+/// Within the 10 s that `docker stop` and `podman stop` wait before they
+/// kill: the inner engine gets 5 s to stop (the unit 6 s), and the processes
+/// left after the units (nested containers' own) are killed after 3 s.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+const MANAGER_CONF: &str = "/run/systemd/system.conf.d/dindbox.conf";
+const MANAGER_SETTINGS: &str = "# Written by dindbox init at each start of the sandbox.\n\
+     # Processes left at shutdown (nested containers') are killed after 3 s,\n\
+     # so that the sandbox stops within the engine's stop timeout.\n\
+     [Manager]\nDefaultTimeoutStopSec=3s\n";
 
 /// The unit file. The role's own time limits apply to the start, so systemd's
 /// is off; stopping gets the engine's grace period and a margin.
@@ -50,7 +59,7 @@ pub fn unit_file() -> String {
          ExecStart={INIT_PATH} engine-unit --spec {SPEC_FILE}\n\
          PassEnvironment={}\n\
          TimeoutStartSec=infinity\n\
-         TimeoutStopSec=15\n\
+         TimeoutStopSec=6\n\
          KillMode=mixed\n\
          Delegate=yes\n\
          TasksMax=infinity\n\
@@ -110,7 +119,12 @@ fn install(spec: &InnerSpec) -> std::io::Result<()> {
     std::fs::write(&unit, unit_file()).map_err(|e| with_path(&unit, e))?;
     let link = wants.join(UNIT);
     let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(&unit, &link).map_err(|e| with_path(&link, e))
+    std::os::unix::fs::symlink(&unit, &link).map_err(|e| with_path(&link, e))?;
+    let conf = Path::new(MANAGER_CONF);
+    if let Some(dir) = conf.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
+    }
+    std::fs::write(conf, MANAGER_SETTINGS).map_err(|e| with_path(conf, e))
 }
 
 /// Tell systemd about the service's state (`sd_notify`) through `socket`
@@ -217,7 +231,7 @@ fn serve(mut daemon: Option<Child>) -> i32 {
         match mask.wait() {
             Ok(Signal::SIGTERM | Signal::SIGINT) => {
                 if let Some(child) = daemon {
-                    super::stop(child);
+                    super::stop(child, STOP_GRACE);
                 }
                 return 0;
             }
