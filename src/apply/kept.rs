@@ -51,6 +51,10 @@ pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
     if made_now && !named {
         let _ = remove::sandbox(&engine, &plan.name, false, false);
     } else {
+        if plan.inner.systemd {
+            // systemd goes on without the engine's unit: the sandbox stops as others do.
+            let _ = engine.cmd().args(["stop", &plan.name]).output();
+        }
         eprintln!(
             "dindbox: sandbox {0} is kept, stopped: `dindbox logs {0} --inner` shows the inner engine's log, `dindbox start {0}` tries again, `dindbox rm {0}` removes it",
             plan.name
@@ -80,7 +84,11 @@ pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
     if init_failed(&engine, plan, code)? {
         return Ok(exit::INNER_ENGINE);
     }
-    Ok(code)
+    // An `exec` CLI may end with 0 when it is interrupted: the run was not a success.
+    match signals.received() {
+        Some(sig) if code == 0 => Ok(128 + sig),
+        _ => Ok(code),
+    }
 }
 
 /// Removes a throw-away sandbox when its run ends.
@@ -112,11 +120,28 @@ fn exec_command(plan: &Plan, signals: &Signals) -> Result<i32> {
 }
 
 /// After a command's non-zero status: whether it is the sandbox's failure
-/// (its init ended with 121) rather than the command's own; the end of the
+/// (its init ended with 121, or under systemd the engine's unit reported
+/// failure to `enter`) rather than the command's own; the end of the
 /// sandbox's output is shown when the command could not say why.
 fn init_failed(engine: &Engine, plan: &Plan, code: i32) -> Result<bool> {
     if code == 0 {
         return Ok(false);
+    }
+    if plan.inner.systemd && code == exit::INNER_ENGINE {
+        let unit = crate::init::systemd::UNIT;
+        let failed = engine
+            .cmd()
+            .args([
+                "exec",
+                &plan.name,
+                "systemctl",
+                "is-failed",
+                "--quiet",
+                unit,
+            ])
+            .output()
+            .is_ok_and(|o| o.success());
+        return Ok(failed);
     }
     match engine.inspect_container(&plan.name)? {
         Some(c) if !c.running() && c.exit_code == i64::from(exit::INNER_ENGINE) => {

@@ -371,9 +371,14 @@ fn check_image(req: &Request, image: &ImageFacts) -> Result<()> {
     if image.exists {
         return Ok(());
     }
+    let build = if req.systemd {
+        "build the default images with `dindbox image build --systemd`"
+    } else {
+        "build the default images with `dindbox image build`"
+    };
     Err(
         Error::usage(format!("image `{}` is not on this host", req.image))
-            .hint("build the default images with `dindbox image build`")
+            .hint(build)
             .hint("or name an image this engine has with `--image`"),
     )
 }
