@@ -623,6 +623,7 @@ pub fn sample_plan() -> Plan {
 }
 
 mod rootless;
+mod systemd;
 
 /// A request for the step-down tests.
 pub(super) fn request_for_steps() -> Request {
