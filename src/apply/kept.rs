@@ -84,9 +84,10 @@ pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
     if init_failed(&engine, plan, code)? {
         return Ok(exit::INNER_ENGINE);
     }
-    // An `exec` CLI may end with 0 when it is interrupted: the run was not a success.
+    // An interrupted `exec` CLI ends with a status of its own (Docker's 0,
+    // Podman's 1): the run's status is the signal's, as a shell would say.
     match signals.received() {
-        Some(sig) if code == 0 => Ok(128 + sig),
+        Some(sig) if code <= 128 => Ok(128 + sig),
         _ => Ok(code),
     }
 }
