@@ -271,7 +271,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
     if req.systemd {
-        systemd::apply(&mut plan, req, engine, image)?;
+        systemd::apply(&mut plan, req, host, engine, image)?;
     }
     remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);

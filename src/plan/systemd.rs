@@ -10,7 +10,7 @@
 
 use crate::engine::EngineKind;
 use crate::error::{Error, Result};
-use crate::probe::facts::EngineFacts;
+use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
 
 use super::{Arg, ImageFacts, Mode, Plan, Request, attach, labels};
 
@@ -25,6 +25,7 @@ pub fn image_tag() -> String {
 pub fn apply(
     plan: &mut Plan,
     req: &Request,
+    host: &HostFacts,
     engine: &EngineFacts,
     image: &ImageFacts,
 ) -> Result<()> {
@@ -35,6 +36,16 @@ pub fn apply(
         ))
         .cause("systemd needs a cgroup tree it may write, which only a dind sandbox gets (a private cgroup namespace and CAP_SYS_ADMIN); common and sock sandboxes keep the engine's defaults")
         .hint("use `-m dind --systemd`, or leave --systemd out"));
+    }
+    if engine.rootless && host.cgroup.layout != CgroupLayout::V2 {
+        return Err(Error::refused(format!(
+            "--systemd cannot run on rootless {} on this host",
+            engine.kind
+        ))
+        .cause("systemd needs a cgroup tree it may write, and cgroup v1 is not delegated to rootless users")
+        .hint("run dindbox as root against the rootful engine (`sudo dindbox ...`)")
+        .hint("or boot the host with pure cgroup v2 (systemd.unified_cgroup_hierarchy=1)")
+        .hint("or leave out --systemd"));
     }
     if !image.systemd {
         return Err(

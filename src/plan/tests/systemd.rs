@@ -150,3 +150,23 @@ fn without_systemd_nothing_changes() {
     assert_eq!(p.identity[labels::SYSTEMD], "");
     assert!(!p.argv().iter().any(|a| a.contains(labels::SYSTEMD)));
 }
+
+#[test]
+fn rootless_podman_on_cgroup_v1_is_refused_and_on_v2_planned() {
+    let mut host = crate::probe::fixtures::rootless_podman();
+    let mut req = systemd_request(EngineKind::Podman, EngineKind::Podman);
+    req.engine = None;
+    let err = refusal(&req, &host, &systemd_image());
+    assert_eq!(err.code, crate::error::exit::REFUSED, "{err}");
+    assert!(
+        err.causes.iter().any(|c| c.contains("not delegated")),
+        "{err}"
+    );
+    assert!(
+        err.hints.iter().any(|h| h.contains("sudo dindbox")),
+        "{err}"
+    );
+    host.cgroup.layout = crate::probe::facts::CgroupLayout::V2;
+    let p = systemd_plan(&req, &host);
+    assert!(has(&p, &["--systemd=always"]));
+}
