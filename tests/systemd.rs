@@ -40,6 +40,23 @@ fn ensure_image() {
     });
 }
 
+/// `dindbox run --rm --systemd -m MODE --engine ENG -n NAME`, then `more`.
+fn throwaway<'a>(mode: &'a str, eng: &'a str, name: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "run",
+        "--rm",
+        "--systemd",
+        "-m",
+        mode,
+        "--engine",
+        eng,
+        "-n",
+        name,
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
 /// The volumes mounted at the inner engine's storage, as named in `mountinfo` text.
 fn storage_volumes(mountinfo: &str) -> Vec<String> {
     mountinfo
@@ -72,21 +89,12 @@ fn throwaway_systemd_sandboxes_run_nested_containers_with_either_inner_engine() 
                  {inner} run --rm localhost/dindbox/canary echo nested-ok; \
                  grep -E ' /var/lib/(docker|containers) ' /proc/self/mountinfo; exit 3"
             );
-            let run = dindbox(&[
-                "run",
-                "--rm",
-                "--systemd",
-                "-m",
+            let run = dindbox(&throwaway(
                 "dind",
-                "--engine",
                 eng,
-                "--inner",
-                inner,
-                "-n",
                 &name,
-                "-x",
-                &script,
-            ]);
+                &["--inner", inner, "-x", &script],
+            ));
             assert_eq!(
                 run.code, 3,
                 "{eng}/{inner}: the command's status\nstdout:\n{}\nstderr:\n{}",
@@ -114,21 +122,13 @@ fn an_image_without_systemd_is_refused_before_anything_starts() {
     for eng in ENGINES {
         let name = unique("nosystemd");
         let _cleanup = Cleanup::new(eng).container(&name);
-        let run = dindbox(&[
-            "run",
-            "--rm",
-            "--systemd",
-            "-m",
+        let image = sandbox_image();
+        let run = dindbox(&throwaway(
             "dind",
-            "--engine",
             eng,
-            "-n",
             &name,
-            "--image",
-            &sandbox_image(),
-            "-x",
-            "echo never",
-        ]);
+            &["--image", &image, "-x", "echo never"],
+        ));
         assert_bad_input(
             &run,
             2,
@@ -143,19 +143,7 @@ fn an_image_without_systemd_is_refused_before_anything_starts() {
 fn systemd_outside_dind_is_refused_with_the_reason() {
     let _guard = shared();
     let name = unique("common-systemd");
-    let run = dindbox(&[
-        "run",
-        "--rm",
-        "--systemd",
-        "-m",
-        "common",
-        "--engine",
-        "docker",
-        "-n",
-        &name,
-        "-x",
-        "echo never",
-    ]);
+    let run = dindbox(&throwaway("common", "docker", &name, &["-x", "echo never"]));
     assert_bad_input(
         &run,
         2,
@@ -252,19 +240,7 @@ fn sigint_or_sigterm_during_a_throwaway_systemd_run_removes_the_sandbox() {
         let name = unique("systemd-signal");
         let _cleanup = Cleanup::new(eng).container(&name);
         let mut child = Command::new(BIN)
-            .args([
-                "run",
-                "--rm",
-                "--systemd",
-                "-m",
-                "dind",
-                "--engine",
-                eng,
-                "-n",
-                &name,
-                "-x",
-                "echo up; sleep 120",
-            ])
+            .args(throwaway("dind", eng, &name, &["-x", "echo up; sleep 120"]))
             .current_dir(std::env::temp_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
