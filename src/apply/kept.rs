@@ -73,6 +73,7 @@ pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
     }
     let signals = Signals::install();
     create(&engine, plan)?;
+    crate::trace::mark("the sandbox started");
     let _removal = Removal {
         engine: &engine,
         name: &plan.name,
@@ -81,6 +82,7 @@ pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
         return Ok(128 + libc::SIGTERM);
     }
     let code = exec_command(plan, &signals)?;
+    crate::trace::mark("the command exited");
     if init_failed(&engine, plan, code)? {
         return Ok(exit::INNER_ENGINE);
     }
@@ -100,9 +102,11 @@ struct Removal<'a> {
 
 impl Drop for Removal<'_> {
     fn drop(&mut self) {
+        crate::trace::mark("removing the sandbox");
         if let Err(e) = remove::sandbox(self.engine, self.name, false, false) {
             eprintln!("{e}");
         }
+        crate::trace::mark("the sandbox is removed");
     }
 }
 
