@@ -111,8 +111,8 @@ fn flags(engine: EngineKind) -> Vec<Arg> {
         )],
         EngineKind::Docker => vec![
             Arg::new(
-                ["--tmpfs", "/run", "--tmpfs", "/run/lock"],
-                "systemd expects /run and /run/lock to be empty tmpfs at boot",
+                ["--tmpfs", "/run:exec", "--tmpfs", "/run/lock"],
+                "systemd expects /run and /run/lock to be empty tmpfs at boot; /run executable, as on a machine (Docker's tmpfs is noexec by default)",
             ),
             Arg::new(
                 ["-e", "container=docker"],

@@ -26,7 +26,7 @@ fn docker_gets_tmpfs_run_the_container_variable_and_systemds_stop_signal() {
         &systemd_request(EngineKind::Docker, EngineKind::Docker),
         &this_machine(),
     );
-    assert!(has(&p, &["--tmpfs", "/run", "--tmpfs", "/run/lock"]));
+    assert!(has(&p, &["--tmpfs", "/run:exec", "--tmpfs", "/run/lock"]));
     assert!(has(&p, &["-e", "container=docker"]));
     assert!(has(&p, &["--stop-signal", "SIGRTMIN+3"]));
     assert!(!has(&p, &["--systemd=always"]), "a Podman flag");
@@ -106,7 +106,7 @@ fn on_cgroup_v2_the_tree_is_nested_for_systemd_and_the_inner_engine() {
         &ubuntu(),
     );
     assert_eq!(p.inner.cgroup, CgroupSetup::NestV2);
-    assert!(has(&p, &["--tmpfs", "/run", "--tmpfs", "/run/lock"]));
+    assert!(has(&p, &["--tmpfs", "/run:exec", "--tmpfs", "/run/lock"]));
 }
 
 #[test]
