@@ -217,16 +217,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         mode,
         engine,
         inner,
-        image: value(&cfg.image).map_or_else(
-            || {
-                if systemd {
-                    plan::systemd::image_tag()
-                } else {
-                    image::sandbox_tag()
-                }
-            },
-            String::from,
-        ),
+        image: value(&cfg.image).map_or_else(|| image::default_tag(systemd), String::from),
         env_file: apply::envfile::path_for(&name),
         name,
         named: cfg.name.is_some(),

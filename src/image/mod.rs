@@ -28,6 +28,16 @@ pub fn sandbox_tag() -> String {
     format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
 }
 
+/// The image a sandbox runs when none is named: with `--systemd`, the one
+/// `image build --systemd` makes.
+pub fn default_tag(systemd: bool) -> String {
+    if systemd {
+        crate::plan::systemd::image_tag()
+    } else {
+        sandbox_tag()
+    }
+}
+
 /// `save` an image to `path` through a temporary file, so a failure leaves no half-written archive.
 pub fn save_atomically(engine: &Engine, image: &str, path: &Path) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
