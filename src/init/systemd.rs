@@ -63,8 +63,8 @@ pub fn unit_file() -> String {
          KillMode=mixed\n\
          Delegate=yes\n\
          TasksMax=infinity\n\
-         StandardOutput=journal+console\n\
-         StandardError=journal+console\n\
+         StandardOutput=journal\n\
+         StandardError=journal\n\
          \n\
          [Install]\n\
          WantedBy=multi-user.target\n",
@@ -154,12 +154,13 @@ fn notify(socket_path: Option<&std::ffi::OsStr>, message: &str) -> bool {
 fn wait_active() {
     let deadline = Instant::now() + ACTIVE_LIMIT;
     while Instant::now() < deadline {
-        let active = Command::new("systemctl")
+        match Command::new("systemctl")
             .args(["is-active", "--quiet", UNIT])
             .status()
-            .is_ok_and(|s| s.success());
-        if active {
-            return;
+        {
+            Ok(status) if !status.success() => {}
+            // Active, or no systemctl to ask.
+            _ => return,
         }
         std::thread::sleep(Duration::from_millis(10));
     }
