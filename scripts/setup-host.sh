@@ -91,8 +91,8 @@ cargo build --quiet --locked
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 triple=$(sed -n 's/^target = "\(.*\)"/\1/p' .cargo/config.toml)
 dindbox="$target_dir/$triple/debug/dindbox"
-say "building dindbox's images (skipped when up to date)"
-"$dindbox" image build
+say "building dindbox's images, the --systemd one too (skipped when up to date)"
+"$dindbox" image build --systemd
 
 # The rootless test user: a runtime directory as logind would make it, native
 # overlay storage (Debian's rootless default without a storage.conf is vfs,

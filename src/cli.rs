@@ -52,6 +52,9 @@ pub enum Command {
     /// Inside a kept sandbox: wait until it is ready, then run the command; not for direct use.
     #[command(hide = true)]
     Enter(EnterArgs),
+    /// Inside a systemd sandbox: the unit that runs the inner engine; not for direct use.
+    #[command(hide = true)]
+    EngineUnit(EngineUnitArgs),
 }
 
 /// Which engine to look on, for commands that take sandbox names.
@@ -229,6 +232,9 @@ pub struct RunArgs {
     /// OCI runtime for the sandbox (e.g. runc, crun, runsc).
     #[arg(long = "runtime")]
     pub runtime: Option<String>,
+    /// Boot systemd as the sandbox's PID 1, with the inner engine as a unit (dind; image: `dindbox image build --systemd`).
+    #[arg(long = "systemd")]
+    pub systemd: bool,
     /// Agent preset as the command: c|claude, gm|gemini, cx|codex, oc|opencode.
     #[arg(short = 'y', long = "yolo")]
     pub yolo: Option<String>,
@@ -261,6 +267,16 @@ pub struct ImageBuildArgs {
     /// Build even when an image of the same recipe exists.
     #[arg(long)]
     pub force: bool,
+    /// Also build the image for `--systemd` (the sandbox image with systemd).
+    #[arg(long)]
+    pub systemd: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineUnitArgs {
+    /// The file the init wrote the inner set-up to.
+    #[arg(long)]
+    pub spec: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]

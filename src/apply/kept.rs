@@ -44,34 +44,118 @@ pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
         }
         return Ok(128 + libc::SIGTERM);
     }
-    let argv = plan.exec_argv().expect("a kept sandbox's plan has an exec");
+    let code = exec_command(plan, &signals)?;
+    if !init_failed(&engine, plan, code)? {
+        return Ok(code);
+    }
+    if made_now && !named {
+        let _ = remove::sandbox(&engine, &plan.name, false, false);
+    } else {
+        if plan.inner.systemd {
+            // systemd goes on without the engine's unit: the sandbox stops as others do.
+            let _ = engine.cmd().args(["stop", &plan.name]).output();
+        }
+        eprintln!(
+            "dindbox: sandbox {0} is kept, stopped: `dindbox logs {0} --inner` shows the inner engine's log, `dindbox start {0}` tries again, `dindbox rm {0}` removes it",
+            plan.name
+        );
+    }
+    Ok(exit::INNER_ENGINE)
+}
+
+/// A throw-away sandbox whose PID 1 is systemd: started in the background,
+/// the command run in it through `exec`, and removed with its storage however
+/// the command ends (SIGINT and SIGTERM included).
+pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
+    let engine = engine_for(plan);
+    if named {
+        super::check_name_free(&engine, &plan.name)?;
+    }
+    let signals = Signals::install();
+    create(&engine, plan)?;
+    crate::trace::mark("the sandbox started");
+    let _removal = Removal {
+        engine: &engine,
+        name: &plan.name,
+    };
+    if signals.terminated() {
+        return Ok(128 + libc::SIGTERM);
+    }
+    let code = exec_command(plan, &signals)?;
+    crate::trace::mark("the command exited");
+    if init_failed(&engine, plan, code)? {
+        return Ok(exit::INNER_ENGINE);
+    }
+    // An interrupted `exec` CLI ends with a status of its own (Docker's 0,
+    // Podman's 1): the run's status is the signal's, as a shell would say.
+    match signals.received() {
+        Some(sig) if code <= 128 => Ok(128 + sig),
+        _ => Ok(code),
+    }
+}
+
+/// Removes a throw-away sandbox when its run ends.
+struct Removal<'a> {
+    engine: &'a Engine,
+    name: &'a str,
+}
+
+impl Drop for Removal<'_> {
+    fn drop(&mut self) {
+        crate::trace::mark("removing the sandbox");
+        if let Err(e) = remove::sandbox(self.engine, self.name, false, false) {
+            eprintln!("{e}");
+        }
+        crate::trace::mark("the sandbox is removed");
+    }
+}
+
+/// Run the plan's command in the sandbox through `exec`; its status.
+fn exec_command(plan: &Plan, signals: &Signals) -> Result<i32> {
+    let argv = plan
+        .exec_argv()
+        .expect("the plan runs its command through exec");
     let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
     let mut child = cmd.spawn_attached()?;
     signals.pass_to(child.id());
     let status = child
         .wait()
         .map_err(|e| Error::failure(format!("lost `{}`", cmd.display())).cause(e.to_string()))?;
-    let code = exit_code(&status);
+    Ok(exit_code(&status))
+}
+
+/// After a command's non-zero status: whether it is the sandbox's failure
+/// (its init ended with 121, or under systemd the engine's unit reported
+/// failure to `enter`) rather than the command's own; the end of the
+/// sandbox's output is shown when the command could not say why.
+fn init_failed(engine: &Engine, plan: &Plan, code: i32) -> Result<bool> {
     if code == 0 {
-        return Ok(0);
+        return Ok(false);
     }
-    // A command's own failure, or the sandbox's: an init that ended with 121.
+    if plan.inner.systemd && code == exit::INNER_ENGINE {
+        let unit = crate::init::systemd::UNIT;
+        let failed = engine
+            .cmd()
+            .args([
+                "exec",
+                &plan.name,
+                "systemctl",
+                "is-failed",
+                "--quiet",
+                unit,
+            ])
+            .output()
+            .is_ok_and(|o| o.success());
+        return Ok(failed);
+    }
     match engine.inspect_container(&plan.name)? {
         Some(c) if !c.running() && c.exit_code == i64::from(exit::INNER_ENGINE) => {
             if code != exit::INNER_ENGINE {
-                show_log_tail(&engine, &plan.name);
+                show_log_tail(engine, &plan.name);
             }
-            if made_now && !named {
-                let _ = remove::sandbox(&engine, &plan.name, false, false);
-            } else {
-                eprintln!(
-                    "dindbox: sandbox {0} is kept, stopped: `dindbox logs {0} --inner` shows the inner engine's log, `dindbox start {0}` tries again, `dindbox rm {0}` removes it",
-                    plan.name
-                );
-            }
-            Ok(exit::INNER_ENGINE)
+            Ok(true)
         }
-        _ => Ok(code),
+        _ => Ok(false),
     }
 }
 

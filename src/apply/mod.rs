@@ -69,7 +69,9 @@ pub fn check_name_free(engine: &Engine, name: &str) -> Result<()> {
 /// runs in it through `exec`; a throw-away one runs attached, its init
 /// running the command. `named`: the user chose the name.
 pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
-    if plan.exec.is_some() {
+    if plan.exec.is_some() && plan.rm {
+        kept::run_throwaway(plan, named)
+    } else if plan.exec.is_some() {
         kept::run(plan, named, recreate)
     } else {
         run_once(plan, named)

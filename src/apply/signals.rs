@@ -15,6 +15,7 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 
 static CHILD: AtomicI32 = AtomicI32::new(0);
 static TERMINATED: AtomicBool = AtomicBool::new(false);
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
 
 /// Sent by a process (kill, sigqueue), not by the terminal driver.
 fn from_a_process(info: *const libc::siginfo_t) -> bool {
@@ -25,6 +26,7 @@ fn from_a_process(info: *const libc::siginfo_t) -> bool {
 
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     let terminal = (sig == libc::SIGINT || sig == libc::SIGQUIT) && !from_a_process(info);
+    RECEIVED.store(sig, Ordering::SeqCst);
     let pid = CHILD.load(Ordering::SeqCst);
     if pid > 0 {
         if !terminal {
@@ -44,6 +46,7 @@ impl Signals {
     pub fn install() -> Self {
         CHILD.store(0, Ordering::SeqCst);
         TERMINATED.store(false, Ordering::SeqCst);
+        RECEIVED.store(0, Ordering::SeqCst);
         let action = SigAction::new(
             SigHandler::SigAction(on_signal),
             SaFlags::SA_RESTART,
@@ -65,6 +68,11 @@ impl Signals {
     /// From now on signals go to this child.
     pub fn pass_to(&self, pid: u32) {
         CHILD.store(pid as i32, Ordering::SeqCst);
+    }
+
+    /// The last of the handled signals dindbox got, if any.
+    pub fn received(&self) -> Option<i32> {
+        Some(RECEIVED.load(Ordering::SeqCst)).filter(|s| *s != 0)
     }
 
     /// Whether dindbox was asked to stop before it started the engine CLI.

@@ -16,7 +16,7 @@ pub fn run(cmd: ImageCommand) -> Result<i32> {
                 .map(|e| plan::parse_engine("engine", e))
                 .transpose()?;
             let engines = answering_engines(only)?;
-            image::build(&engines, args.offline, args.force)?;
+            image::build(&engines, args.offline, args.force, args.systemd)?;
             Ok(0)
         }
     }

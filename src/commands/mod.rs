@@ -23,6 +23,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
             std::time::Duration::from_millis(args.timeout_ms),
             &args.command,
         )),
+        Command::EngineUnit(args) => Ok(crate::init::systemd::unit(&args.spec)),
         Command::Exec(args) => sandboxes::exec::run(args),
         Command::Ls(args) => sandboxes::ls::run(args),
         Command::Start(args) => sandboxes::start::start(args),

@@ -175,6 +175,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         Vec::new()
     };
     let name = value(&cfg.name).map_or_else(|| default_name(mode), String::from);
+    let systemd = cfg.systemd.as_ref().is_some_and(|s| s.value);
     let from = |s: &Sourced<String>, flag: &str| s.from.describe(flag);
     let volumes = cfg
         .volumes
@@ -219,7 +220,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         mode,
         engine,
         inner,
-        image: value(&cfg.image).map_or_else(image::sandbox_tag, String::from),
+        image: value(&cfg.image).map_or_else(|| image::default_tag(systemd), String::from),
         env_file: apply::envfile::path_for(&name),
         name,
         named: cfg.name.is_some(),
@@ -240,6 +241,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         resources,
         container_workspace,
         runtime: value(&cfg.runtime).map(String::from),
+        systemd,
     })
 }
 
@@ -255,6 +257,9 @@ pub fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
     Ok(ImageFacts {
         exists: true,
         engines,
+        systemd: labels_json
+            .get(labels::SYSTEMD)
+            .is_some_and(|v| v == "true"),
     })
 }
 

@@ -50,6 +50,8 @@ pub struct FileConfig {
     pub pids: Option<u64>,
     /// OCI runtime for the sandbox (`--runtime`).
     pub runtime: Option<String>,
+    /// Boot systemd as the sandbox's PID 1, the inner engine a unit of it (`--systemd`; dind only).
+    pub systemd: Option<bool>,
     /// Agent preset run as the command: c|claude, gm|gemini, cx|codex, oc|opencode (`-y`).
     pub yolo: Option<String>,
     /// Shell command line to run (`-x`).
@@ -75,6 +77,7 @@ pub const KEYS: &[&str] = &[
     "memory",
     "pids",
     "runtime",
+    "systemd",
     "yolo",
     "command",
 ];

@@ -31,6 +31,7 @@ pub struct Resolved {
     pub memory: Option<Sourced<String>>,
     pub pids: Option<Sourced<u64>>,
     pub runtime: Option<Sourced<String>>,
+    pub systemd: Option<Sourced<bool>>,
     pub yolo: Option<Sourced<String>>,
     /// The command line: `-x`/`command`, or the yolo preset's.
     pub command: Option<Sourced<String>>,
@@ -76,6 +77,7 @@ fn flags_layer(args: &RunArgs, cwd: &Path) -> Result<Layer> {
             .map(|p| specs::number(p, "--pids-limit", "1024"))
             .transpose()?,
         runtime: args.runtime.clone(),
+        systemd: args.systemd.then_some(true),
         yolo: args.yolo.clone(),
         command: args.command.clone(),
         ..FileConfig::default()
@@ -325,6 +327,7 @@ pub fn merge(layers: &[Layer], cwd: &Path) -> Result<Resolved> {
         memory: scalar(layers, "memory", |c| c.memory.clone().map(|m| m.0)),
         pids: scalar(layers, "pids", |c| c.pids),
         runtime: scalar(layers, "runtime", |c| c.runtime.clone()),
+        systemd: scalar(layers, "systemd", |c| c.systemd),
         yolo,
         command,
     })

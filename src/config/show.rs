@@ -14,6 +14,7 @@ type Scalar<'a> = (&'static str, Option<&'a Sourced<String>>, Option<String>);
 
 /// (key, value as shown, source)
 fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
+    let default_image = crate::image::default_tag(r.systemd.as_ref().is_some_and(|s| s.value));
     let scalars: [Scalar; 10] = [
         (
             "containerName",
@@ -27,7 +28,7 @@ fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
             r.engine.as_ref(),
             Some("(the one that answers)".into()),
         ),
-        ("image", r.image.as_ref(), Some(crate::image::sandbox_tag())),
+        ("image", r.image.as_ref(), Some(default_image)),
         (
             "containerPath",
             r.container_path.as_ref(),
@@ -60,6 +61,9 @@ fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
     }
     if let Some(p) = &r.pids {
         rows.push(("pids".into(), p.value.to_string(), &p.from));
+    }
+    if let Some(s) = &r.systemd {
+        rows.push(("systemd".into(), s.value.to_string(), &s.from));
     }
     for (i, f) in r.env_files.iter().enumerate() {
         rows.push((

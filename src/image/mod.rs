@@ -11,6 +11,7 @@ pub mod progress;
 pub mod recipe;
 pub mod registry;
 pub mod seed;
+pub mod systemd;
 
 use std::path::Path;
 
@@ -25,6 +26,16 @@ use progress::Step;
 /// The default sandbox image of this version of dindbox.
 pub fn sandbox_tag() -> String {
     format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The image a sandbox runs when none is named: with `--systemd`, the one
+/// `image build --systemd` makes.
+pub fn default_tag(systemd: bool) -> String {
+    if systemd {
+        crate::plan::systemd::image_tag()
+    } else {
+        sandbox_tag()
+    }
 }
 
 /// `save` an image to `path` through a temporary file, so a failure leaves no half-written archive.
@@ -99,8 +110,22 @@ fn stale<'a>(
 }
 
 /// The canary first, then the base image, then the sandbox image with the
-/// canary baked into its inner engines' stores; each only where it is stale.
-pub fn build(engines: &[Engine], offline: bool, force: bool) -> Result<()> {
+/// canary baked into its inner engines' stores, then (`with_systemd`) the
+/// systemd image made from it; each only where it is stale.
+pub fn build(engines: &[Engine], offline: bool, force: bool, with_systemd: bool) -> Result<()> {
+    build_sandbox_image(engines, offline, force)?;
+    if with_systemd {
+        systemd::build(
+            engines,
+            &sandbox_tag(),
+            &crate::plan::systemd::image_tag(),
+            force,
+        )?;
+    }
+    Ok(())
+}
+
+fn build_sandbox_image(engines: &[Engine], offline: bool, force: bool) -> Result<()> {
     let (canary_tar, canary_digest) = canary::build(engines, force)?;
     let all: Vec<&Engine> = engines.iter().collect();
     let tag = sandbox_tag();

@@ -80,11 +80,13 @@ fn pack_store(
         resources: Default::default(),
         container_workspace: work.to_path_buf(),
         runtime: None,
+        systemd: false,
     };
     let host = probe::probe_for(Some(engine.kind));
     let image = ImageFacts {
         exists: true,
         engines: Some(vec![EngineKind::Podman, EngineKind::Docker]),
+        systemd: false,
     };
     let plan = plan::make(&req, &host, &image)?;
     let code = apply::run(&plan, false, false)?;

@@ -139,6 +139,47 @@ fn mount_v1(controllers: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// After systemd's boot on cgroup v1: remove the directories systemd made
+/// under /sys/fs/cgroup for controllers it could not mount (those the host
+/// has on cgroup v2), and the links to them. Empty, they make an inner Podman
+/// warn at every nested run that it cannot make its cgroup there.
+pub fn drop_unmounted_v1_dirs() -> Result<(), String> {
+    let root = Path::new(CGROUP_ROOT);
+    let Ok(root_meta) = std::fs::metadata(root) else {
+        return Ok(());
+    };
+    let entries: Vec<std::path::PathBuf> = std::fs::read_dir(root)
+        .map_err(|e| format!("could not read {CGROUP_ROOT}: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let unmounted = |path: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir() && m.dev() == root_meta.dev())
+            && std::fs::read_dir(path).is_ok_and(|mut d| d.next().is_none())
+    };
+    let dirs: Vec<&std::path::PathBuf> = entries.iter().filter(|p| unmounted(p)).collect();
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    mount(None::<&str>, CGROUP_ROOT, None::<&str>, flags, None::<&str>)
+        .map_err(|e| format!("could not remount {CGROUP_ROOT} read-write: {e}"))?;
+    for dir in &dirs {
+        let _ = std::fs::remove_dir(dir);
+    }
+    for link in entries.iter().filter(|p| p.is_symlink() && !p.exists()) {
+        let _ = std::fs::remove_file(link);
+    }
+    mount(
+        None::<&str>,
+        CGROUP_ROOT,
+        None::<&str>,
+        flags | MsFlags::MS_RDONLY,
+        None::<&str>,
+    )
+    .map_err(|e| format!("could not remount {CGROUP_ROOT} read-only: {e}"))
+}
+
 /// The line to write into `cgroup.subtree_control` to hand every controller on.
 pub fn subtree_control_line(controllers: &str) -> String {
     controllers

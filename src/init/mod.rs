@@ -9,6 +9,7 @@ pub mod engine;
 pub mod enter;
 pub mod state;
 pub mod stepdown;
+pub mod systemd;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
@@ -21,7 +22,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{Pid, getpid, isatty, setpgid, tcsetpgrp};
 
 use crate::error::exit;
-use crate::plan::inner::InnerSpec;
+use crate::plan::inner::{InnerEngineSpec, InnerSpec};
 use crate::trace;
 
 /// Signals init handles itself: SIGCHLD to reap, the rest forwarded to the command.
@@ -43,6 +44,11 @@ const HANDLED: [Signal; 10] = [
 const STOP_GRACE: Duration = Duration::from_secs(7);
 
 pub fn run(spec: &InnerSpec) -> i32 {
+    if spec.systemd {
+        trace::mark("init started");
+        state::clear();
+        return systemd::boot(spec);
+    }
     let mut mask = SigSet::empty();
     for sig in HANDLED {
         mask.add(sig);
@@ -81,13 +87,25 @@ pub fn run(spec: &InnerSpec) -> i32 {
     if spec.graceful_stop
         && let Some(child) = daemon
     {
-        stop(child);
+        stop(child, STOP_GRACE);
     }
     code
 }
 
 /// Cgroups and the inner engine; on failure, the report to show.
 fn set_up(spec: &InnerSpec) -> Result<Option<Child>, String> {
+    let Some(engine) = prepare(spec)? else {
+        return Ok(None);
+    };
+    match engine::start(engine) {
+        Ok(running) => Ok(running.daemon),
+        Err(e) => Err(e.report(engine.kind)),
+    }
+}
+
+/// What comes before the inner engine starts: the API socket's link, mount
+/// propagation, /proc/sys/net and cgroups. Returns the engine's spec, if any.
+fn prepare(spec: &InnerSpec) -> Result<Option<&InnerEngineSpec>, String> {
     if let Some(target) = &spec.socket_link {
         link_socket(target)?;
     }
@@ -110,10 +128,7 @@ fn set_up(spec: &InnerSpec) -> Result<Option<Child>, String> {
     cgroup::setup(&spec.cgroup)
         .map_err(|reason| failed(format!("cgroup set-up failed: {reason}")))?;
     trace::mark("cgroups set up");
-    match engine::start(engine) {
-        Ok(running) => Ok(running.daemon),
-        Err(e) => Err(e.report(engine.kind)),
-    }
+    Ok(Some(engine))
 }
 
 /// /var/run/docker.sock, where Docker clients look, as a link to the socket
@@ -242,12 +257,12 @@ fn reap(command: Pid) -> Option<i32> {
 }
 
 /// Ask dockerd to shut down, and wait for it a while.
-fn stop(mut daemon: Child) {
+pub(crate) fn stop(mut daemon: Child, grace: Duration) {
     let pid = Pid::from_raw(daemon.id() as i32);
     if kill(pid, Signal::SIGTERM).is_err() {
         return;
     }
-    let deadline = Instant::now() + STOP_GRACE;
+    let deadline = Instant::now() + grace;
     while Instant::now() < deadline {
         match daemon.try_wait() {
             Ok(None) => std::thread::sleep(Duration::from_millis(50)),
@@ -256,7 +271,7 @@ fn stop(mut daemon: Child) {
     }
     eprintln!(
         "dindbox: the inner engine did not stop within {}s",
-        STOP_GRACE.as_secs()
+        grace.as_secs()
     );
 }
 

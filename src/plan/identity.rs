@@ -13,7 +13,7 @@ use crate::plan::inner::PRELOAD_DIR;
 use crate::plan::memory::REPORT_DIR;
 
 /// The identity labels and how each is shown when it differs.
-const KEYS: [(&str, &str); 7] = [
+const KEYS: [(&str, &str); 8] = [
     (labels::MODE, "mode"),
     (labels::INNER, "inner engine"),
     (labels::IMAGE, "image"),
@@ -21,6 +21,7 @@ const KEYS: [(&str, &str); 7] = [
     (labels::MOUNTS, "mounts"),
     (labels::PORTS, "published ports"),
     (labels::ENV, "environment"),
+    (labels::SYSTEMD, "systemd"),
 ];
 
 /// The environment as an identity: its names, and a digest of the values so

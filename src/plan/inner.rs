@@ -95,6 +95,11 @@ pub struct InnerSpec {
     /// whose directory is mounted, so that a restarted service is reached).
     #[serde(default)]
     pub socket_link: Option<String>,
+    /// Boot systemd after the set-up: the init writes the inner engine's
+    /// spec and unit under /run and execs /sbin/init, and the unit starts the
+    /// engine and reports readiness.
+    #[serde(default)]
+    pub systemd: bool,
 }
 
 impl InnerSpec {
@@ -137,6 +142,7 @@ mod tests {
             graceful_stop: false,
             serve: false,
             socket_link: None,
+            systemd: true,
         };
         assert_eq!(InnerSpec::from_json(&spec.to_json()).unwrap(), spec);
     }

@@ -17,6 +17,7 @@ pub mod rootless;
 pub mod runtime;
 pub mod sock;
 pub mod stepdown;
+pub mod systemd;
 
 use std::path::PathBuf;
 
@@ -49,6 +50,9 @@ pub mod labels {
     pub const TIMEOUT: &str = "io.dindbox.timeout-ms";
     /// On kept sock sandboxes: the Podman API service dindbox serves for it (JSON).
     pub const SERVICE: &str = "io.dindbox.service";
+    /// On images: the image boots systemd and was made for `--systemd`.
+    /// On sandboxes: the sandbox booted systemd.
+    pub const SYSTEMD: &str = "io.dindbox.systemd";
 }
 
 /// The limit engines ask for by default, above many hosts' hard limits.
@@ -143,6 +147,8 @@ pub struct Request {
     pub container_workspace: PathBuf,
     /// OCI runtime for the sandbox (`--runtime`).
     pub runtime: Option<String>,
+    /// Boot systemd as the sandbox's PID 1, the inner engine a unit of it (`--systemd`).
+    pub systemd: bool,
 }
 
 /// What is known of the sandbox image before anything starts.
@@ -151,6 +157,9 @@ pub struct ImageFacts {
     pub exists: bool,
     /// From the image's label; None for an image dindbox did not build.
     pub engines: Option<Vec<EngineKind>>,
+    /// The image carries the label of images made for `--systemd`.
+    #[serde(default)]
+    pub systemd: bool,
 }
 
 /// One or more engine arguments and why they are there.
@@ -266,6 +275,9 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,
         Mode::Dind => dind::apply(&mut plan, req, host, engine, image)?,
     }
+    if req.systemd {
+        systemd::apply(&mut plan, req, host, engine, image)?;
+    }
     runtime::apply(&mut plan, req, host, engine);
     remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);
@@ -283,6 +295,10 @@ fn label_identity(plan: &mut Plan, req: &Request) {
         req.runtime.as_deref(),
         &plan.run,
         &env,
+    );
+    plan.identity.insert(
+        labels::SYSTEMD.to_string(),
+        if req.systemd { "true" } else { "" }.to_string(),
     );
     let mut args = Vec::new();
     for (key, value) in plan.identity.iter().filter(|(_, v)| !v.is_empty()) {
@@ -368,9 +384,14 @@ fn check_image(req: &Request, image: &ImageFacts) -> Result<()> {
     if image.exists {
         return Ok(());
     }
+    let build = if req.systemd {
+        "build the default images with `dindbox image build --systemd`"
+    } else {
+        "build the default images with `dindbox image build`"
+    };
     Err(
         Error::usage(format!("image `{}` is not on this host", req.image))
-            .hint("build the default images with `dindbox image build`")
+            .hint(build)
             .hint("or name an image this engine has with `--image`"),
     )
 }
@@ -482,6 +503,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
             graceful_stop: !req.rm,
             serve: !req.rm,
             socket_link: None,
+            systemd: false,
         },
         volumes: Vec::new(),
         notes: Vec::new(),

@@ -90,6 +90,7 @@ mod tests {
         let image = super::super::ImageFacts {
             exists: true,
             engines: None,
+            systemd: false,
         };
         let mut plan = super::super::make(&req, &host, &image).unwrap();
         assert!(plan.global.is_empty(), "crun is fine on cgroup v2");

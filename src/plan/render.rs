@@ -58,10 +58,15 @@ pub fn text(plan: &Plan) -> String {
         "init --spec SPEC",
         "dindbox's init role, with the inner set-up below as SPEC",
     );
-    let _ = writeln!(
-        out,
-        "\ninner set-up (done by dindbox init, PID 1 in the sandbox):"
-    );
+    let by = if plan.inner.systemd {
+        format!(
+            "dindbox init, PID 1 in the sandbox, then systemd's unit {}",
+            crate::init::systemd::UNIT
+        )
+    } else {
+        "dindbox init, PID 1 in the sandbox".to_string()
+    };
+    let _ = writeln!(out, "\ninner set-up (done by {by}):");
     for step in inner_steps(plan) {
         let _ = writeln!(out, "  - {step}");
     }
@@ -102,6 +107,13 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
     if plan.inner.net_sysctls {
         steps.push("sysctls: make /proc/sys/net writable (the sandbox's own network namespace); the rest of /proc/sys stays read-only".into());
     }
+    if plan.inner.systemd {
+        steps.push(format!(
+            "systemd: write the inner set-up to {} and the unit {} to /run/systemd/system, then exec /sbin/init: systemd becomes PID 1 and its unit does what follows",
+            crate::init::systemd::SPEC_FILE,
+            crate::init::systemd::UNIT
+        ));
+    }
     if let Some(engine) = &plan.inner.engine {
         let limits = engine
             .ulimits
@@ -128,6 +140,18 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
             super::inner::PRELOAD_DIR
         ));
         steps.extend(super::stepdown::describe(engine));
+    }
+    if plan.inner.systemd {
+        steps.push(format!(
+            "tell systemd the unit is ready and report it in {}; the command runs through `exec` once it is there{}",
+            crate::init::state::STATE_FILE,
+            if plan.rm {
+                ", and the sandbox is removed with its storage after it"
+            } else {
+                ""
+            }
+        ));
+        return steps;
     }
     steps.push(match plan.inner.command.as_slice() {
         [] => "run an interactive shell".to_string(),

@@ -416,6 +416,12 @@ fn runcvm(plan: &mut Plan, req: &Request) {
     if req.mode != Mode::Dind {
         return;
     }
+    if req.systemd {
+        plan.run.push(Arg::new(
+            ["-e", "RUNCVM_SYSTEMD=true"],
+            "--systemd: RunCVM boots the VM for systemd as PID 1 (its own PID namespace for it)",
+        ));
+    }
     plan.run.push(Arg::new(
         ["-e", "RUNCVM_KERNEL_ARGS=systemd.unified_cgroup_hierarchy=0"],
         "RunCVM's guest kernel supports only part of cgroup v2 (BPF device control among the missing): nested runc needs the v1 hierarchy",

@@ -35,6 +35,7 @@ pub(super) fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind)
         resources: Default::default(),
         container_workspace: PathBuf::from("/home/u/project"),
         runtime: None,
+        systemd: false,
     }
 }
 
@@ -42,6 +43,7 @@ pub(super) fn our_image() -> ImageFacts {
     ImageFacts {
         exists: true,
         engines: Some(vec![EngineKind::Podman, EngineKind::Docker]),
+        systemd: false,
     }
 }
 
@@ -386,6 +388,7 @@ fn inner_docker_in_an_image_without_it_is_bad_input() {
     let image = ImageFacts {
         exists: true,
         engines: Some(vec![EngineKind::Podman]),
+        systemd: false,
     };
     let e = refusal(
         &request(Mode::Dind, None, EngineKind::Docker),
@@ -621,6 +624,7 @@ pub fn sample_plan() -> Plan {
 
 mod rootless;
 mod runtime;
+mod systemd;
 
 /// A request for the step-down tests.
 pub(super) fn request_for_steps() -> Request {

@@ -17,6 +17,7 @@ fn matrix(host: &HostFacts) -> Vec<Row> {
     let image = ImageFacts {
         exists: true,
         engines: Some(vec![EngineKind::Podman, EngineKind::Docker]),
+        systemd: false,
     };
     rows(host, |_, _| Ok(image.clone()), |_| "box".to_string())
 }

@@ -219,3 +219,19 @@ fn an_env_file_beside_the_naming_file_is_a_path_else_a_name() {
         "{named:?}"
     );
 }
+
+#[test]
+fn systemd_comes_from_a_file_or_the_flag_and_must_be_a_boolean() {
+    let profile = layer(Level::Profile, "/c/p.toml", "systemd = true\n");
+    let r = resolved(vec![profile], &[]).unwrap();
+    let s = r.systemd.expect("set by the profile");
+    assert!(s.value);
+    assert_eq!(s.from.to_string(), "/c/p.toml:1:1");
+    let r = resolved(Vec::new(), &["--systemd"]).unwrap();
+    assert!(r.systemd.unwrap().value);
+    assert!(resolved(Vec::new(), &[]).unwrap().systemd.is_none());
+    let json = layer(Level::Project, "/p/.dindbox.json", "{ \"systemd\": false }");
+    assert!(!resolved(vec![json], &[]).unwrap().systemd.unwrap().value);
+    let e = Layer::parse(Level::Profile, Path::new("x.toml"), "systemd = \"yes\"\n").unwrap_err();
+    assert!(e.message.contains("wrong type for `systemd`"), "{e}");
+}

@@ -350,6 +350,19 @@ fn runcvm_dind_puts_the_inner_storage_on_a_disk_and_the_guest_on_cgroup_v1() {
     );
     assert_eq!(p.inner.cgroup, CgroupSetup::Detect);
 
+    assert!(!p.argv().contains(&"RUNCVM_SYSTEMD=true".to_string()));
+    req.systemd = true;
+    let image = ImageFacts {
+        systemd: true,
+        ..our_image()
+    };
+    let p = make(&req, &host, &image).unwrap();
+    assert!(
+        has(&p, &["-e", "RUNCVM_SYSTEMD=true"]),
+        "seed 004's systemd mode"
+    );
+    assert!(p.inner.systemd);
+
     let e = refusal(
         &with_runtime(Mode::Dind, EngineKind::Podman, "runcvm"),
         &host,
