@@ -11,6 +11,11 @@
 #                      inner engine, run one nested container, remove it all
 #   common docker      dindbox run --rm -m common --engine docker -x true
 #   sock docker        dindbox run --rm -m sock --engine docker -x 'docker ps -q'
+#   common gvisor      dindbox run --rm -m common --engine docker --runtime runsc -x true
+#                      (the sandbox under gVisor, registered by setup-host.sh)
+#   systemd dind       dindbox run --rm --systemd -m dind --engine docker --inner docker
+#                        -x 'docker run --rm localhost/dindbox/canary true'
+#                      (systemd boots as PID 1, the inner engine a unit of it)
 #   attach kept        dindbox run -n KEPT -m dind --engine docker --inner docker
 #                        -x 'docker run --rm localhost/dindbox/canary true'
 #                      into a kept sandbox made in the warm-up round (attach,
@@ -104,6 +109,12 @@ CASES = [
      [DINDBOX, "run", "--rm", "-m", "common", "--engine", "docker", "-x", "true"]),
     ("sock docker", "sock-docker",
      [DINDBOX, "run", "--rm", "-m", "sock", "--engine", "docker", "-x", "docker ps -q >/dev/null"]),
+    ("common gvisor docker", "common-gvisor-docker",
+     [DINDBOX, "run", "--rm", "-m", "common", "--engine", "docker", "--runtime", "runsc",
+      "-x", "true"]),
+    ("systemd dind docker/docker", "systemd-dind-docker-docker",
+     [DINDBOX, "run", "--rm", "--systemd", "-m", "dind", "--engine", "docker", "--inner",
+      "docker", "-x", f"docker run --rm {CANARY} true"]),
     ("attach kept docker/docker", "attach-kept",
      [DINDBOX, "run", "-n", KEPT, "-m", "dind", "--engine", "docker", "--inner", "docker",
       "-x", f"docker run --rm {CANARY} true"]),
