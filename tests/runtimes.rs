@@ -9,13 +9,10 @@ use common::*;
 /// gVisor answers `dmesg` with its own boot messages.
 const GVISOR_BOOT: &str = "Starting gVisor";
 
-/// `dindbox run --rm -m MODE --runtime runsc -x CMD` on `eng`; nothing may be left.
-fn gvisor_run(eng: &str, mode: &str, cmd: &str) -> Run {
-    let name = unique(&format!("gvisor-{mode}-{eng}"));
-    let _cleanup = Cleanup::new(eng).container(&name);
-    let run = dindbox(&[
+/// `dindbox run [--rm] -m MODE --engine ENG --runtime runsc -n NAME -x CMD`.
+fn gvisor(eng: &str, mode: &str, name: &str, rm: bool, cmd: &str) -> Run {
+    let mut args = vec![
         "run",
-        "--rm",
         "-m",
         mode,
         "--engine",
@@ -23,10 +20,21 @@ fn gvisor_run(eng: &str, mode: &str, cmd: &str) -> Run {
         "--runtime",
         "runsc",
         "-n",
-        &name,
+        name,
         "-x",
         cmd,
-    ]);
+    ];
+    if rm {
+        args.insert(1, "--rm");
+    }
+    dindbox(&args)
+}
+
+/// A throw-away gVisor sandbox on `eng`; nothing may be left.
+fn gvisor_run(eng: &str, mode: &str, cmd: &str) -> Run {
+    let name = unique(&format!("gvisor-{mode}-{eng}"));
+    let _cleanup = Cleanup::new(eng).container(&name);
+    let run = gvisor(eng, mode, &name, true, cmd);
     assert_nothing_left(eng, &name);
     run
 }
@@ -73,20 +81,7 @@ fn a_kept_gvisor_sandbox_runs_later_commands_under_gvisor_and_keeps_its_runtime(
     let eng = "podman";
     let name = unique("gvisor-kept");
     let _cleanup = Cleanup::new(eng).container(&name);
-    dindbox(&[
-        "run",
-        "-m",
-        "common",
-        "--engine",
-        eng,
-        "--runtime",
-        "runsc",
-        "-n",
-        &name,
-        "-x",
-        "true",
-    ])
-    .ok();
+    gvisor(eng, "common", &name, false, "true").ok();
     let exec = dindbox(&["exec", &name, "sh", "-c", "dmesg | head -n 1"]).ok();
     assert!(exec.stdout.contains(GVISOR_BOOT), "{}", exec.stdout);
     let other = dindbox(&[
