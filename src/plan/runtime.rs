@@ -339,14 +339,11 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         Family::Sysbox => "asked for with --runtime: sysbox runs the sandbox as root in a user namespace of its own, with /proc and /sys virtualised, so an engine nests without added privileges".into(),
         Family::Runcvm => "asked for with --runtime: RunCVM runs the sandbox in a VM with a kernel of its own".into(),
     };
-    // Podman takes the runtime as a global flag; its later commands on the
-    // container (exec, stop) use the one it was created with.
+    // Podman takes the runtime as a global flag (in place of the one dindbox
+    // picks on hybrid hosts); its later commands on the container (exec,
+    // stop) use the one it was created with.
     match engine.kind {
-        EngineKind::Podman => {
-            plan.global
-                .retain(|a| a.args.first().map(String::as_str) != Some("--runtime"));
-            plan.global.push(Arg::new(["--runtime", name], why));
-        }
+        EngineKind::Podman => plan.global.push(Arg::new(["--runtime", name], why)),
         EngineKind::Docker => plan.run.push(Arg::new(["--runtime", name], why)),
     }
     match family {
