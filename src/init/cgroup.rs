@@ -59,9 +59,19 @@ fn remount_rw_bind(target: &str) -> Result<(), String> {
 }
 
 fn remount_rw(target: &str) -> Result<(), String> {
-    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    remount(target, true)
+}
+
+/// Remount a filesystem read-write or read-only, keeping nosuid, nodev and noexec.
+fn remount(target: &str, writable: bool) -> Result<(), String> {
+    let mut flags =
+        MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
+    if !writable {
+        flags |= MsFlags::MS_RDONLY;
+    }
+    let how = if writable { "read-write" } else { "read-only" };
     mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
-        .map_err(|e| format!("could not remount {target} read-write: {e}"))
+        .map_err(|e| format!("could not remount {target} {how}: {e}"))
 }
 
 /// One v1 hierarchy to mount: its directory, its mount options, and the
@@ -161,23 +171,14 @@ pub fn drop_unmounted_v1_dirs() -> Result<(), String> {
     if dirs.is_empty() {
         return Ok(());
     }
-    let flags = MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
-    mount(None::<&str>, CGROUP_ROOT, None::<&str>, flags, None::<&str>)
-        .map_err(|e| format!("could not remount {CGROUP_ROOT} read-write: {e}"))?;
+    remount_rw(CGROUP_ROOT)?;
     for dir in &dirs {
         let _ = std::fs::remove_dir(dir);
     }
     for link in entries.iter().filter(|p| p.is_symlink() && !p.exists()) {
         let _ = std::fs::remove_file(link);
     }
-    mount(
-        None::<&str>,
-        CGROUP_ROOT,
-        None::<&str>,
-        flags | MsFlags::MS_RDONLY,
-        None::<&str>,
-    )
-    .map_err(|e| format!("could not remount {CGROUP_ROOT} read-only: {e}"))
+    remount(CGROUP_ROOT, false)
 }
 
 /// The line to write into `cgroup.subtree_control` to hand every controller on.

@@ -303,8 +303,10 @@ fn gvisor_docker_network(name: &str, host: &HostFacts, engine: &EngineFacts) -> 
 
 fn gvisor_opens_host_sockets(arg: &str) -> bool {
     let arg = arg.trim_start_matches('-');
-    matches!(arg, "host-uds=open" | "host-uds=all" | "fsgofer-host-uds")
-        || arg == "fsgofer-host-uds=true"
+    matches!(
+        arg,
+        "host-uds=open" | "host-uds=all" | "fsgofer-host-uds" | "fsgofer-host-uds=true"
+    )
 }
 
 fn sysbox_limits(req: &Request, engine: &EngineFacts) -> Result<()> {
