@@ -33,7 +33,8 @@ impl Combo {
             .filter_map(|kind| host.engine(kind));
         installed
             .flat_map(|engine| {
-                let runtimes = std::iter::once(None).chain(extra_runtimes(host, engine).map(Some));
+                let runtimes =
+                    std::iter::once(None).chain(extra_runtimes(host, engine).into_iter().map(Some));
                 runtimes.flat_map(move |runtime| {
                     let combo = |mode, inner| Combo {
                         engine: engine.kind,
@@ -108,15 +109,12 @@ impl Combo {
 /// The runtimes beyond runc and crun that `engine` can start sandboxes
 /// with: those registered with Docker, and for Podman those of its own
 /// table (gVisor, Kata) found on PATH.
-fn extra_runtimes<'a>(
-    host: &'a HostFacts,
-    engine: &'a EngineFacts,
-) -> impl Iterator<Item = String> + 'a {
+fn extra_runtimes(host: &HostFacts, engine: &EngineFacts) -> Vec<String> {
     let stronger = |name: &str| {
         !matches!(Family::of(name), Family::Runc | Family::Crun)
             && !name.starts_with("io.containerd.runtime.v1")
     };
-    let names: Vec<String> = match engine.kind {
+    match engine.kind {
         EngineKind::Docker => engine
             .runtimes
             .iter()
@@ -132,8 +130,7 @@ fn extra_runtimes<'a>(
                 _ => None,
             })
             .collect(),
-    };
-    names.into_iter()
+    }
 }
 
 /// What the planner says of one combination.
