@@ -308,3 +308,40 @@ pub struct ImportArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command's path from the top (`["image", "build"]`), hidden ones too.
+    fn paths(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        out.push(prefix.to_vec());
+        for sub in cmd.get_subcommands() {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_string());
+            paths(sub, &path, out);
+        }
+    }
+
+    /// `dindbox … --help` as a user sees it, for every subcommand.
+    #[test]
+    fn help_of_every_subcommand() {
+        let mut all = Vec::new();
+        paths(&super::Cli::command(), &[], &mut all);
+        for path in all {
+            let mut argv = vec!["dindbox".to_string()];
+            argv.extend(path.iter().cloned());
+            argv.push("--help".into());
+            let err = super::Cli::command()
+                .try_get_matches_from(&argv)
+                .expect_err("--help ends the parse");
+            assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelp);
+            let name = if path.is_empty() {
+                "help".to_string()
+            } else {
+                format!("help-{}", path.join("-"))
+            };
+            insta::assert_snapshot!(name, err.render().to_string());
+        }
+    }
+}

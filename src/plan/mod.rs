@@ -646,4 +646,6 @@ pub fn check_name(name: &str) -> Result<()> {
 #[cfg(test)]
 mod fixture_hosts;
 #[cfg(test)]
+mod snapshots;
+#[cfg(test)]
 pub mod tests;

@@ -32,6 +32,20 @@ pub fn with_gvisor(mut host: HostFacts, version: &str, docker_args: &[&str]) -> 
     host
 }
 
+/// `host` with the OCI runtime `binary` on PATH (version unknown), registered
+/// with every engine as `name`.
+pub fn with_runtime(mut host: HostFacts, name: &str, binary: &str) -> HostFacts {
+    host.oci_runtimes.push(super::facts::OciRuntime {
+        name: binary.into(),
+        path: format!("/usr/bin/{binary}"),
+        version: None,
+    });
+    for e in host.engines.iter_mut() {
+        e.runtimes.push(name.into());
+    }
+    host
+}
+
 /// Ubuntu 24.04 with Docker 28, AppArmor and cgroup v2.
 pub fn ubuntu() -> HostFacts {
     load(include_str!(

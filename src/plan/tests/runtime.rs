@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::plan::runtime::Family;
-use crate::probe::facts::{DeviceNode, OciRuntime};
+use crate::probe::facts::DeviceNode;
 
 /// This machine with gVisor of `version`, registered with Docker with `args`.
 fn with_gvisor(version: &str, args: &[&str]) -> HostFacts {
@@ -209,16 +209,7 @@ fn crun_on_a_hybrid_podman_host_is_refused_and_runc_replaces_the_default() {
 }
 
 fn sysbox_host() -> HostFacts {
-    let mut host = ubuntu();
-    host.oci_runtimes.push(OciRuntime {
-        name: "sysbox-runc".into(),
-        path: "/usr/bin/sysbox-runc".into(),
-        version: None,
-    });
-    for e in host.engines.iter_mut() {
-        e.runtimes.push("sysbox-runc".into());
-    }
-    host
+    crate::probe::fixtures::with_runtime(ubuntu(), "sysbox-runc", "sysbox-runc")
 }
 
 #[test]
@@ -279,16 +270,7 @@ fn sysbox_refuses_privileged_host_network_and_podman() {
 }
 
 fn with_vm_runtime(name: &str, binary: &str) -> HostFacts {
-    let mut host = this_machine();
-    host.oci_runtimes.push(OciRuntime {
-        name: binary.into(),
-        path: format!("/usr/bin/{binary}"),
-        version: None,
-    });
-    for e in host.engines.iter_mut() {
-        e.runtimes.push(name.into());
-    }
-    host
+    crate::probe::fixtures::with_runtime(this_machine(), name, binary)
 }
 
 #[test]

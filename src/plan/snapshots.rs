@@ -1,0 +1,146 @@
+//! Snapshots of `plan` and `plan --json` for every fixture host × host engine ×
+//! mode × inner engine × runtime × `--systemd`: what each plans, or how it is
+//! refused. A change to any plan shows here as a diff to review
+//! (`cargo insta review`); CI fails on a snapshot that differs.
+
+use std::fmt::Write;
+
+use super::tests::{our_image, request};
+use super::*;
+use crate::probe::fixtures;
+
+/// The fixture hosts, and some of them with a stronger runtime installed.
+fn hosts() -> Vec<(&'static str, HostFacts)> {
+    let mut hosts = fixtures::all();
+    let debian_runsc = ["--network=host", "--host-uds=open"];
+    hosts.extend([
+        (
+            "this-machine-gvisor",
+            fixtures::with_gvisor(fixtures::this_machine(), "0.0~20221219.0", &debian_runsc),
+        ),
+        (
+            "this-machine-kata",
+            fixtures::with_runtime(fixtures::this_machine(), "kata", "kata-runtime"),
+        ),
+        (
+            "this-machine-runcvm",
+            fixtures::with_runtime(fixtures::this_machine(), "runcvm", "runcvm"),
+        ),
+        (
+            "ubuntu-sysbox",
+            fixtures::with_runtime(fixtures::ubuntu(), "sysbox-runc", "sysbox-runc"),
+        ),
+    ]);
+    hosts
+}
+
+const RUNTIMES: [Option<&str>; 6] = [
+    None,
+    Some("runc"),
+    Some("runsc"),
+    Some("kata"),
+    Some("sysbox-runc"),
+    Some("runcvm"),
+];
+
+/// Every request planned on a host, with the words of the command line that make it.
+fn requests(host: &HostFacts) -> Vec<(String, Request)> {
+    let modes = [
+        (Mode::Common, EngineKind::Podman),
+        (Mode::Sock, EngineKind::Podman),
+        (Mode::Dind, EngineKind::Podman),
+        (Mode::Dind, EngineKind::Docker),
+    ];
+    let mut out = Vec::new();
+    for engine in host.engines.iter().map(|e| e.kind) {
+        for (mode, inner) in modes {
+            for runtime in RUNTIMES {
+                for systemd in [false, true] {
+                    // Kept sandboxes differ in how they start and attach,
+                    // not by runtime: one kept plan per mode and engine.
+                    let rms: &[bool] = if runtime.is_none() {
+                        &[true, false]
+                    } else {
+                        &[true]
+                    };
+                    for &rm in rms {
+                        let mut req = request(mode, Some(engine), inner);
+                        req.runtime = runtime.map(String::from);
+                        req.systemd = systemd;
+                        req.rm = rm;
+                        if systemd {
+                            req.image = systemd::image_tag();
+                        }
+                        let mut words = format!("-m {} --engine {engine}", mode.name());
+                        if mode == Mode::Dind {
+                            let _ = write!(words, " --inner {inner}");
+                        }
+                        if let Some(r) = runtime {
+                            let _ = write!(words, " --runtime {r}");
+                        }
+                        if systemd {
+                            words.push_str(" --systemd");
+                        }
+                        if rm {
+                            words.push_str(" --rm");
+                        }
+                        out.push((words, req));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn image_for(req: &Request) -> ImageFacts {
+    ImageFacts {
+        systemd: req.systemd,
+        ..our_image()
+    }
+}
+
+fn refused(e: &Error) -> String {
+    format!("refused (exit {}):\n{e}\n", e.code)
+}
+
+/// The engine each mode gets when none is named.
+fn default_engines(host: &HostFacts) -> String {
+    let mut out = String::new();
+    for mode in [Mode::Common, Mode::Sock, Mode::Dind] {
+        let req = request(mode, None, EngineKind::Podman);
+        let chosen = match choose_engine(&req, host) {
+            Ok(e) => e.kind.to_string(),
+            Err(e) => refused(&e),
+        };
+        let _ = writeln!(out, "default engine for -m {}: {chosen}", mode.name());
+    }
+    out
+}
+
+fn snapshot(host: &HostFacts, render: fn(&Plan) -> String) -> String {
+    let mut out = default_engines(host);
+    for (words, req) in requests(host) {
+        let _ = writeln!(out, "\n=== dindbox plan {words}");
+        match make(&req, host, &image_for(&req)) {
+            Ok(plan) => out.push_str(&render(&plan)),
+            Err(e) => out.push_str(&refused(&e)),
+        }
+    }
+    out
+}
+
+#[test]
+fn plans_of_every_fixture_host() {
+    for (name, host) in hosts() {
+        insta::assert_snapshot!(format!("plan-{name}"), snapshot(&host, render::text));
+    }
+}
+
+#[test]
+fn json_plans_of_every_fixture_host() {
+    let json = |plan: &Plan| format!("{}\n", render::json(plan));
+    for (name, host) in hosts() {
+        insta::assert_snapshot!(format!("plan-json-{name}"), snapshot(&host, json));
+    }
+}
