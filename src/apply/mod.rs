@@ -32,11 +32,7 @@ impl Created<'_> {
 
 pub fn engine_for(plan: &Plan) -> Engine {
     let mut engine = Engine::new(plan.engine, &plan.engine_binary);
-    engine.global = plan
-        .global
-        .iter()
-        .flat_map(|a| a.args.iter().cloned())
-        .collect();
+    engine.global = plan.global_args();
     engine
 }
 

@@ -240,6 +240,12 @@ impl Plan {
         argv
     }
 
+    /// The engine's global flags every later command on this sandbox needs
+    /// (Podman's `--runtime`).
+    pub fn global_args(&self) -> Vec<String> {
+        self.global.iter().flat_map(|a| a.args.iter().cloned()).collect()
+    }
+
     /// The whole `ENGINE exec` command line of a kept sandbox.
     pub fn exec_argv(&self) -> Option<Vec<String>> {
         let exec = self.exec.as_ref()?;
