@@ -12,6 +12,8 @@ mod paths;
 mod plan;
 mod probe;
 mod process;
+mod render;
+mod spec;
 mod trace;
 
 use clap::Parser;

@@ -14,8 +14,9 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::plan::memory::{self, Memory, REPORT_DIR, REPORT_FILE};
 use crate::plan::outer::{self, OuterStep};
-use crate::plan::{Arg, Plan, labels};
+use crate::plan::{Plan, labels};
 use crate::probe::facts::{EngineFacts, HostFacts};
+use crate::spec::{Mount, Why};
 
 /// What a remembered start found in the memory.
 #[derive(Debug, PartialEq, Eq)]
@@ -141,8 +142,8 @@ pub fn prepare(
     spec.canary = canary;
     spec.report = Some(REPORT_DIR.to_string());
     let report_dir = report_dir(cache, &plan.name);
-    plan.run.push(Arg::new(
-        ["-v".to_string(), format!("{}:{REPORT_DIR}", report_dir.display())],
+    plan.spec.mounts.push(Why::new(
+        Mount::bind(report_dir.display().to_string(), REPORT_DIR),
         "where the init reports the inner set-up that worked, which dindbox remembers for this host",
     ));
     Some(Prepared {
@@ -215,8 +216,7 @@ impl<'a> Reporting<'a> {
                     "dindbox: could not create {} ({e}): this start's set-up is not remembered",
                     prepared.report_dir.display()
                 );
-                let mount = format!("{}:{REPORT_DIR}", prepared.report_dir.display());
-                plan.run.retain(|a| !a.args.contains(&mount));
+                plan.spec.mounts.retain(|m| m.value.target() != REPORT_DIR);
                 if let Some(spec) = plan.inner.engine.as_mut() {
                     spec.report = None;
                 }

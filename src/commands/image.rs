@@ -28,8 +28,8 @@ fn answering_engines(only: Option<EngineKind>) -> Result<Vec<Engine>> {
     let mut engines = Vec::new();
     for facts in host.engines.iter().filter(|e| e.answers) {
         let mut engine = Engine::new(facts.kind, &facts.binary);
-        if let Some(arg) = plan::runtime_override(&host, facts)? {
-            engine.global = arg.args;
+        if let Some(runtime) = plan::runtime_override(&host, facts)? {
+            engine.global = crate::render::podman::global_runtime(&runtime.value);
         }
         engines.push(engine);
     }

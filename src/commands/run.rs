@@ -42,9 +42,9 @@ pub fn plan(args: RunArgs) -> Result<i32> {
 
 fn print(plan: &Plan, json: bool) -> Result<i32> {
     if json {
-        println!("{}", plan::render::json(plan));
+        println!("{}", plan::show::json(plan));
     } else {
-        print!("{}", plan::render::text(plan));
+        print!("{}", plan::show::text(plan));
     }
     Ok(0)
 }

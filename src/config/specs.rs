@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn volumes_need_existing_absolute_host_paths() {
         let v = volume("/tmp:/data:ro", "-v").unwrap();
-        assert_eq!(v.spec(), "/tmp:/data:ro");
+        assert_eq!(crate::render::mount_value(&v.mount()), "/tmp:/data:ro");
         let e = volume("data:/data", "-v").unwrap_err();
         assert!(
             e.message.contains("the host path `data` is relative"),

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 pub const STATE_DIR: &str = "/run/dindbox";
-pub const STATE_FILE: &str = "/run/dindbox/state.json";
+pub use crate::spec::init::STATE_FILE;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {

@@ -21,10 +21,10 @@ use crate::error::exit;
 use crate::plan::inner::{CgroupSetup, INIT_PATH, InnerSpec};
 use crate::trace;
 
-/// The unit that runs the inner engine.
-pub const UNIT: &str = "dindbox-engine.service";
 /// The inner set-up, for the unit; written at every boot.
-pub const SPEC_FILE: &str = "/run/dindbox/engine.json";
+pub use crate::spec::init::SYSTEMD_SPEC_FILE as SPEC_FILE;
+/// The unit that runs the inner engine.
+pub use crate::spec::init::SYSTEMD_UNIT as UNIT;
 /// Runtime units: emptied at every start of the sandbox, read by systemd at boot.
 const UNIT_DIR: &str = "/run/systemd/system";
 /// The init every systemd image has.

@@ -12,7 +12,8 @@ use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
 
 use super::inner::{CgroupSetup, InnerEngineSpec, PRELOAD_DIR};
 use super::runtime::Family;
-use super::{Arg, ImageFacts, Plan, Request, labels, ulimits};
+use super::{ImageFacts, Plan, Request, labels, ulimits};
+use crate::spec::{Mount, Privilege, SecurityOpt, Why};
 
 /// Capabilities an inner engine itself needs, with the reason.
 const ENGINE_CAPS: &[(&str, &str)] = &[
@@ -57,7 +58,7 @@ pub fn apply(
     }
     let rootless = engine.rootless;
     let cgroup = if rootless {
-        super::rootless::apply(plan, host);
+        super::rootless::apply(plan, req, host);
         CgroupSetup::Leave
     } else if family.is_some_and(Family::own_kernel) {
         plan.notes.push(format!(
@@ -79,8 +80,8 @@ pub fn apply(
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        plan.run.push(Arg::new(
-            ["-v".to_string(), format!("{}:{PRELOAD_DIR}/{file}:ro", tarball.display())],
+        plan.spec.mounts.push(Why::new(
+            Mount::read_only(tarball.display().to_string(), format!("{PRELOAD_DIR}/{file}")),
             format!("an image ({file}) the inner engine loads at start, so nested containers run with no registry"),
         ));
     }
@@ -195,14 +196,14 @@ fn least_privilege(
     // A rootless sandbox's inner Podman runs nested containers with crun,
     // which gets on under the default profile: the sandbox keeps it.
     if host.security.seccomp && !engine.rootless {
-        plan.run.push(Arg::new(
-            ["--security-opt", "seccomp=unconfined"],
+        plan.spec.privileges.push(Why::new(
+            vec![Privilege::Security(SecurityOpt::SeccompUnconfined)],
             "the engine's default seccomp profile blocks keyctl, which inner runtimes use to give each nested container its own session keyring",
         ));
     }
     if host.security.apparmor {
-        plan.run.push(Arg::new(
-            ["--security-opt", "apparmor=unconfined"],
+        plan.spec.privileges.push(Why::new(
+            vec![Privilege::Security(SecurityOpt::ApparmorUnconfined)],
             "the default AppArmor profile denies mount, which the inner engine needs",
         ));
     }
@@ -210,8 +211,8 @@ fn least_privilege(
         && req.inner == EngineKind::Docker
         && matches!(host.cgroup.layout, CgroupLayout::V1 | CgroupLayout::Hybrid)
     {
-        plan.run.push(Arg::new(
-            ["--device-cgroup-rule", "c 5:1 rwm"],
+        plan.spec.privileges.push(Why::new(
+            vec![Privilege::DeviceRule("c 5:1 rwm".into())],
             "dockerd allows /dev/console to nested containers, and on cgroup v1 Podman's device cgroup does not give it to the sandbox",
         ));
     }
@@ -220,7 +221,10 @@ fn least_privilege(
 
 fn push_cap(plan: &mut Plan, host: &HostFacts, cap: &str, why: &str, missing: &mut Vec<String>) {
     if host.has_cap(cap) {
-        plan.run.push(Arg::new(["--cap-add", short_cap(cap)], why));
+        plan.spec.privileges.push(Why::new(
+            vec![Privilege::Cap(short_cap(cap).to_string())],
+            why,
+        ));
     } else {
         missing.push(cap.to_string());
     }
@@ -231,8 +235,8 @@ pub fn short_cap(cap: &str) -> &str {
 }
 
 fn cgroup_setup(plan: &mut Plan, host: &HostFacts) -> CgroupSetup {
-    plan.run.push(Arg::new(
-        ["--cgroupns", "private"],
+    plan.spec.privileges.push(Why::new(
+        vec![Privilege::PrivateCgroupNs],
         "the sandbox's cgroup tree is its own, so the inner engine can make cgroups for nested containers without seeing the host's",
     ));
     match host.cgroup.layout {
@@ -254,14 +258,19 @@ const INNER_RUNTIME: &str = "runc";
 fn storage(plan: &mut Plan, req: &Request) {
     let path = storage_path(req.inner);
     if req.rm {
-        plan.run.push(Arg::new(
-            ["-v", path],
+        plan.spec.mounts.push(Why::new(
+            Mount::Anonymous {
+                target: path.to_string(),
+            },
             "the inner storage on an anonymous volume, removed with the sandbox (overlay cannot stack on the sandbox's own overlay root)",
         ));
     } else {
         let volume = storage_volume(&req.name);
-        plan.run.push(Arg::new(
-            ["-v".to_string(), format!("{volume}:{path}")],
+        plan.spec.mounts.push(Why::new(
+            Mount::Volume {
+                name: volume.clone(),
+                target: path.to_string(),
+            },
             "the inner storage on the sandbox's own volume, kept with it (overlay cannot stack on the sandbox's own overlay root)",
         ));
         plan.volumes.push(volume);

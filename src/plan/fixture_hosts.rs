@@ -22,7 +22,8 @@ fn planned_or_refused(req: &Request, host: &HostFacts) {
 }
 
 fn flag_values(p: &Plan, flag: &str) -> Vec<String> {
-    p.run
+    p.command()
+        .run
         .iter()
         .filter(|a| a.args.first().map(String::as_str) == Some(flag))
         .map(|a| a.args[1].clone())
@@ -89,9 +90,15 @@ fn fedora_rootful_podman_runs_docker_inside_without_privileged() {
         "no AppArmor on Fedora"
     );
     assert_eq!(p.inner.cgroup, CgroupSetup::NestV2);
-    assert!(p.global.is_empty(), "crun is fine on pure cgroup v2");
     assert!(
-        !p.run.iter().any(|a| a.args[0] == "--device-cgroup-rule"),
+        p.command().global.is_empty(),
+        "crun is fine on pure cgroup v2"
+    );
+    assert!(
+        !p.command()
+            .run
+            .iter()
+            .any(|a| a.args[0] == "--device-cgroup-rule"),
         "cgroup v2 needs no device rule"
     );
 }
@@ -293,8 +300,9 @@ fn rootless_podman_where_the_user_cannot_open_the_tun_device_gets_no_network() {
     host.devices.net_tun.as_mut().unwrap().mode = 0o600;
     let p = plan(&request(Mode::Common, None, EngineKind::Podman), &host);
     let net = p
+        .command()
         .run
-        .iter()
+        .into_iter()
         .find(|a| a.args == ["--network", "none"])
         .unwrap_or_else(|| panic!("no --network none: {:?}", p.argv()));
     assert!(net.why.contains("`chmod 0666 /dev/net/tun`"), "{}", net.why);

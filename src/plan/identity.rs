@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use super::labels;
 use super::resources::EnvVar;
-use super::{Arg, INIT_PATH, labels};
-use crate::plan::inner::PRELOAD_DIR;
-use crate::plan::memory::REPORT_DIR;
+use crate::render::mount_value;
+use crate::spec::init::{PRELOAD_DIR, REPORT_DIR};
+use crate::spec::{Mount, Spec};
 
 /// The identity labels and how each is shown when it differs.
 const KEYS: [(&str, &str); 8] = [
@@ -49,7 +50,7 @@ pub fn labels(
     inner: Option<&str>,
     image: &str,
     runtime: Option<&str>,
-    run: &[Arg],
+    spec: &Spec,
     env: &[String],
 ) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
@@ -60,35 +61,27 @@ pub fn labels(
         labels::RUNTIME.to_string(),
         runtime.unwrap_or("").to_string(),
     );
-    out.insert(labels::MOUNTS.to_string(), mounts(run).join(","));
-    out.insert(
-        labels::PORTS.to_string(),
-        values_of(run, &["-p", "--publish"]).join(","),
-    );
+    out.insert(labels::MOUNTS.to_string(), mounts(spec).join(","));
+    let ports: Vec<&str> = spec.ports.iter().map(|p| p.value.as_str()).collect();
+    out.insert(labels::PORTS.to_string(), ports.join(","));
     out.insert(labels::ENV.to_string(), env.join(","));
     out
 }
 
-/// User-visible mounts: every `-v`/`--volume`/`--mount` of the plan except
+/// User-visible mounts: the workspace, the user's and the recipe's, but
 /// dindbox's own (its binary, whose path changes with each build, preloaded
 /// images, and the directory the init reports its set-up to).
-fn mounts(run: &[Arg]) -> Vec<String> {
-    values_of(run, &["-v", "--volume", "--mount"])
-        .into_iter()
+fn mounts(spec: &Spec) -> Vec<String> {
+    let (outside, inside) = &spec.workspace.value;
+    let workspace = Mount::bind(outside.clone(), inside.clone());
+    std::iter::once(&workspace)
+        .chain(spec.binds.iter().chain(&spec.mounts).map(|m| &m.value))
         .filter(|m| {
-            ![INIT_PATH, PRELOAD_DIR, REPORT_DIR]
+            ![PRELOAD_DIR, REPORT_DIR]
                 .iter()
-                .any(|own| m.contains(own))
+                .any(|own| m.target().starts_with(own))
         })
-        .collect()
-}
-
-/// The values given to any of `flags` across the plan's arguments.
-fn values_of(run: &[Arg], flags: &[&str]) -> Vec<String> {
-    let args: Vec<&String> = run.iter().flat_map(|a| a.args.iter()).collect();
-    args.windows(2)
-        .filter(|w| flags.contains(&w[0].as_str()))
-        .map(|w| w[1].clone())
+        .map(mount_value)
         .collect()
 }
 
@@ -119,29 +112,32 @@ fn show(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Why;
 
-    fn run_args() -> Vec<Arg> {
-        vec![
-            Arg::new(["--name", "box"], ""),
-            Arg::new(
-                [
-                    "-v",
-                    "/usr/bin/dindbox:/usr/local/libexec/dindbox/dindbox:ro",
-                ],
-                "",
-            ),
-            Arg::new(["-v", "/home/u/p:/home/u/p", "-w", "/home/u/p"], ""),
-            Arg::new(
-                ["-v", "/c/canary.tar:/run/dindbox/preload/canary.tar:ro"],
-                "",
-            ),
-            Arg::new(["-p", "8080:80"], ""),
-        ]
+    /// A common sandbox's spec with the workspace /home/u/p, one published
+    /// port, and dindbox's own mounts (a preloaded image, the report directory).
+    fn spec() -> Spec {
+        let mut req = crate::plan::tests::request(
+            crate::plan::Mode::Common,
+            None,
+            crate::engine::EngineKind::Podman,
+        );
+        req.workspace = "/home/u/p".into();
+        req.container_workspace = "/home/u/p".into();
+        req.ports = vec!["8080:80".into()];
+        let mut spec = crate::plan::tests::plan(&req, &crate::probe::fixtures::this_machine()).spec;
+        spec.mounts.push(Why::new(
+            Mount::read_only("/c/canary.tar", "/run/dindbox/preload/canary.tar"),
+            "",
+        ));
+        spec.mounts
+            .push(Why::new(Mount::bind("/c/report", REPORT_DIR), ""));
+        spec
     }
 
     #[test]
     fn identity_leaves_out_dindboxs_own_mounts() {
-        let l = labels("dind", Some("podman"), "img", None, &run_args(), &[]);
+        let l = labels("dind", Some("podman"), "img", None, &spec(), &[]);
         assert_eq!(l[labels::MOUNTS], "/home/u/p:/home/u/p");
         assert_eq!(l[labels::PORTS], "8080:80");
         assert_eq!(l[labels::INNER], "podman");
@@ -163,9 +159,9 @@ mod tests {
 
     #[test]
     fn differences_name_each_changed_part() {
-        let have = labels("dind", Some("podman"), "img", None, &run_args(), &[]);
-        let mut other = run_args();
-        other[2] = Arg::new(["-v", "/home/u/q:/home/u/q"], "");
+        let have = labels("dind", Some("podman"), "img", None, &spec(), &[]);
+        let mut other = spec();
+        other.workspace.value = ("/home/u/q".into(), "/home/u/q".into());
         let want = labels(
             "sock",
             None,

@@ -8,14 +8,11 @@ use sha2::{Digest, Sha256};
 use crate::engine::EngineKind;
 use crate::probe::facts::{EngineFacts, HostFacts};
 
-use super::inner::InnerEngineSpec;
 use super::outer::OuterStep;
 use super::stepdown::Recipe;
+use crate::spec::init::InnerEngineSpec;
 
-/// Where the init writes what worked, for the host to remember.
-pub const REPORT_DIR: &str = "/run/dindbox/report";
-/// The file in it.
-pub const REPORT_FILE: &str = "recipe.json";
+pub use crate::spec::init::{REPORT_DIR, REPORT_FILE};
 
 /// What the memory of a start is keyed by: the host facts that decide
 /// whether a set-up works, the engine and its version, the image and the

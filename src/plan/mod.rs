@@ -6,15 +6,14 @@ pub mod attach;
 pub mod common;
 pub mod dind;
 pub mod identity;
-pub mod inner;
 pub mod memory;
 pub mod outer;
 pub mod privileged;
 pub mod remote;
-pub mod render;
 pub mod resources;
 pub mod rootless;
 pub mod runtime;
+pub mod show;
 pub mod sock;
 pub mod stepdown;
 pub mod systemd;
@@ -26,6 +25,10 @@ use serde::{Deserialize, Serialize};
 use crate::engine::EngineKind;
 use crate::error::{Error, Result, suggest};
 use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
+pub use crate::render::Arg;
+/// The init's spec, which the plan writes and the init reads.
+pub use crate::spec::init as inner;
+use crate::spec::{Attach, Privilege, SecurityOpt, Spec, Var, Why};
 use inner::{CgroupSetup, INIT_PATH, InnerSpec, Ulimits};
 
 /// Label keys dindbox puts on what it creates.
@@ -162,32 +165,14 @@ pub struct ImageFacts {
     pub systemd: bool,
 }
 
-/// One or more engine arguments and why they are there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Arg {
-    pub args: Vec<String>,
-    pub why: String,
-}
-
-impl Arg {
-    pub fn new<S: Into<String>>(args: impl IntoIterator<Item = S>, why: impl Into<String>) -> Self {
-        Arg {
-            args: args.into_iter().map(Into::into).collect(),
-            why: why.into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub mode: Mode,
     pub engine: EngineKind,
     pub engine_binary: String,
     pub name: String,
-    /// Flags before the `run` subcommand (podman's `--runtime`).
-    pub global: Vec<Arg>,
-    /// Flags of `run`, before the image.
-    pub run: Vec<Arg>,
+    /// What the sandbox is, item by item; `command()` spells it for the engine.
+    pub spec: Spec,
     pub image: String,
     /// What the sandbox's init does before the command.
     pub inner: InnerSpec,
@@ -228,13 +213,69 @@ pub struct ServiceConfig {
     pub content: String,
 }
 
+/// A plan as `plan --json` shows it: the spec, and the command it is spelled as.
+#[derive(Serialize)]
+struct Shown<'a> {
+    mode: Mode,
+    engine: EngineKind,
+    engine_binary: &'a str,
+    name: &'a str,
+    /// Flags before the `run` subcommand (podman's `--runtime`).
+    global: Vec<Arg>,
+    /// Flags of `run`, before the image.
+    run: Vec<Arg>,
+    image: &'a str,
+    inner: &'a InnerSpec,
+    volumes: &'a [String],
+    notes: &'a [String],
+    rm: bool,
+    service: &'a Option<HostService>,
+    identity: &'a std::collections::BTreeMap<String, String>,
+    exec: &'a Option<Vec<String>>,
+    env: &'a [resources::EnvVar],
+    env_file: &'a Option<PathBuf>,
+    spec: &'a Spec,
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let command = self.command();
+        Shown {
+            mode: self.mode,
+            engine: self.engine,
+            engine_binary: &self.engine_binary,
+            name: &self.name,
+            global: command.global,
+            run: command.run,
+            image: &self.image,
+            inner: &self.inner,
+            volumes: &self.volumes,
+            notes: &self.notes,
+            rm: self.rm,
+            service: &self.service,
+            identity: &self.identity,
+            exec: &self.exec,
+            env: &self.env,
+            env_file: &self.env_file,
+            spec: &self.spec,
+        }
+        .serialize(s)
+    }
+}
+
 impl Plan {
+    /// The spec, spelled as the engine's flags, each group with its reason.
+    pub fn command(&self) -> crate::render::Command {
+        crate::render::command(self.engine, &self.name, &self.spec)
+    }
+
     /// The whole engine command line.
     pub fn argv(&self) -> Vec<String> {
+        let command = self.command();
         let mut argv = vec![self.engine_binary.clone()];
-        argv.extend(self.global.iter().flat_map(|a| a.args.iter().cloned()));
+        argv.extend(command.global.iter().flat_map(|a| a.args.iter().cloned()));
         argv.push("run".into());
-        argv.extend(self.run.iter().flat_map(|a| a.args.iter().cloned()));
+        argv.extend(command.run.iter().flat_map(|a| a.args.iter().cloned()));
         argv.push(self.image.clone());
         argv.extend(self.init_args());
         argv
@@ -243,14 +284,18 @@ impl Plan {
     /// The engine's global flags every later command on this sandbox needs
     /// (Podman's `--runtime`).
     pub fn global_args(&self) -> Vec<String> {
-        self.global.iter().flat_map(|a| a.args.iter().cloned()).collect()
+        self.command()
+            .global
+            .iter()
+            .flat_map(|a| a.args.iter().cloned())
+            .collect()
     }
 
     /// The whole `ENGINE exec` command line of a kept sandbox.
     pub fn exec_argv(&self) -> Option<Vec<String>> {
         let exec = self.exec.as_ref()?;
         let mut argv = vec![self.engine_binary.clone()];
-        argv.extend(self.global.iter().flat_map(|a| a.args.iter().cloned()));
+        argv.extend(self.global_args());
         argv.extend(exec.iter().cloned());
         Some(argv)
     }
@@ -290,7 +335,7 @@ pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan>
     Ok(plan)
 }
 
-/// Put what defines the sandbox on it as labels, last, once every flag is known.
+/// Put what defines the sandbox on it as labels, last, once every item is known.
 fn label_identity(plan: &mut Plan, req: &Request) {
     let inner = plan.inner.engine.as_ref().map(|e| e.kind.name());
     let env = identity::env_summary(&req.env);
@@ -299,25 +344,31 @@ fn label_identity(plan: &mut Plan, req: &Request) {
         inner,
         &req.image,
         req.runtime.as_deref(),
-        &plan.run,
+        &plan.spec,
         &env,
     );
     plan.identity.insert(
         labels::SYSTEMD.to_string(),
         if req.systemd { "true" } else { "" }.to_string(),
     );
-    let mut args = Vec::new();
-    for (key, value) in plan.identity.iter().filter(|(_, v)| !v.is_empty()) {
-        args.extend(["--label".to_string(), format!("{key}={value}")]);
-    }
-    args.extend([
-        "--label".to_string(),
-        format!("{}={}", labels::WORKDIR, req.container_workspace.display()),
-        "--label".to_string(),
-        format!("{}={}", labels::TIMEOUT, req.ready_timeout_ms),
+    let mut all: Vec<(String, String)> = plan
+        .identity
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    all.extend([
+        (
+            labels::WORKDIR.to_string(),
+            req.container_workspace.display().to_string(),
+        ),
+        (
+            labels::TIMEOUT.to_string(),
+            req.ready_timeout_ms.to_string(),
+        ),
     ]);
-    plan.run.push(Arg::new(
-        args,
+    plan.spec.labels.push(Why::new(
+        all,
         "what the sandbox was made from: `run` compares it when it finds a sandbox of this name, `exec` finds the workspace and timeout there",
     ));
 }
@@ -402,95 +453,85 @@ fn check_image(req: &Request, image: &ImageFacts) -> Result<()> {
     )
 }
 
-/// The flags every sandbox gets, whatever its mode.
+/// What every sandbox gets, whatever its mode.
 fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
-    let mut run = vec![Arg::new(["--name", &req.name], "the sandbox's name")];
-    if req.rm {
-        run.push(Arg::new(
-            ["--rm"],
-            "throw-away sandbox: removed with its storage when the command ends",
-        ));
-    }
-    run.push(if !req.rm {
-        Arg::new(
-            ["-d"],
+    let ws = req.workspace.display().to_string();
+    let inside = req.container_workspace.display().to_string();
+    let workspace_why = if ws == inside {
+        "the workspace, at the same absolute path inside as outside (so bind mounts given to an engine from inside name real host paths)"
+    } else {
+        "the workspace, at the path asked for (containerPath, --container-path); paths given to an engine from inside differ from the host's"
+    };
+    let attach = if !req.rm {
+        Why::new(
+            Attach::Detached,
             "kept sandbox: it runs in the background, and commands run in it through `exec` (this one and later ones)",
         )
     } else if req.tty {
-        Arg::new(["-i", "-t"], "stdin and stdout are a terminal")
+        Why::new(Attach::Terminal, "stdin and stdout are a terminal")
     } else {
-        Arg::new(["-i"], "pass stdin through; no terminal")
-    });
-    run.push(Arg::new(
-        [
-            "--label".to_string(),
-            format!("{}=true", labels::MANAGED),
-            "--label".to_string(),
-            format!("{}={}", labels::SANDBOX, req.name),
-        ],
-        "marks the sandbox as dindbox's, so listing and cleaning up never touch other containers",
-    ));
-    run.push(Arg::new(
-        ["--hostname", &hostname(&req.name)],
-        "the sandbox's name, as a host name",
-    ));
-    run.push(Arg::new(
-        [
-            "-v".to_string(),
-            format!("{}:{INIT_PATH}:ro", req.init_binary.display()),
-            "--entrypoint".to_string(),
-            INIT_PATH.to_string(),
-        ],
-        "dindbox itself is the sandbox's init: it reaps zombies, sets up and waits for the inner engine, and passes the command's exit status on",
-    ));
-    let ws = req.workspace.display().to_string();
-    let inside = req.container_workspace.display().to_string();
-    run.push(if ws == inside {
-        Arg::new(
-            ["-v".to_string(), format!("{ws}:{ws}"), "-w".to_string(), ws.clone()],
-            "the workspace, at the same absolute path inside as outside (so bind mounts given to an engine from inside name real host paths)",
-        )
-    } else {
-        Arg::new(
-            ["-v".to_string(), format!("{ws}:{inside}"), "-w".to_string(), inside.clone()],
-            "the workspace, at the path asked for (containerPath, --container-path); paths given to an engine from inside differ from the host's",
-        )
-    });
-    run.extend(resources::args(req));
-    if let Some(ul) = ulimits(host) {
-        run.push(Arg::new(
-            [
-                "--ulimit".to_string(),
-                format!("nofile={0}:{0}", ul.nofile),
-                "--ulimit".to_string(),
-                format!("nproc={0}:{0}", ul.nproc),
-            ],
-            format!(
-                "the host's hard limits are nofile={} nproc={}; engines ask for {ENGINE_DEFAULT_NOFILE} by default and setrlimit would fail",
-                ul.nofile, ul.nproc
-            ),
-        ));
-    }
+        Why::new(Attach::Stdin, "pass stdin through; no terminal")
+    };
+    let mut privileges = Vec::new();
     if host.security.selinux != crate::probe::facts::SelinuxMode::Absent
         && host.security.selinux != crate::probe::facts::SelinuxMode::Disabled
     {
-        run.push(Arg::new(
-            ["--security-opt", "label=disable"],
+        privileges.push(Why::new(
+            vec![Privilege::Security(SecurityOpt::NoLabel)],
             "SELinux is on: the workspace and sockets are bind-mounted without relabelling them",
         ));
     }
-    run.extend(network(req, host, engine));
+    let mut env = Vec::new();
     if req.trace {
-        run.push(Arg::new(
-            ["-e".to_string(), format!("{}=1", crate::trace::ENV)],
+        env.push(Why::new(
+            vec![Var::new(crate::trace::ENV, "1")],
             "DINDBOX_TRACE is set: the init prints how long each phase took",
         ));
     }
+    let spec = Spec {
+        remove: req.rm.then(|| {
+            "throw-away sandbox: removed with its storage when the command ends".to_string()
+        }),
+        attach,
+        marks: Why::new(
+            vec![
+                (labels::MANAGED.to_string(), "true".to_string()),
+                (labels::SANDBOX.to_string(), req.name.clone()),
+            ],
+            "marks the sandbox as dindbox's, so listing and cleaning up never touch other containers",
+        ),
+        hostname: Why::new(hostname(&req.name), "the sandbox's name, as a host name"),
+        init: Why::new(
+            req.init_binary.clone(),
+            "dindbox itself is the sandbox's init: it reaps zombies, sets up and waits for the inner engine, and passes the command's exit status on",
+        ),
+        workspace: Why::new((ws, inside.clone()), workspace_why),
+        binds: resources::binds(req),
+        ports: resources::ports(req),
+        limits: resources::limits(req),
+        env_file: resources::env_file(req),
+        ulimits: ulimits(host).map(|ul| {
+            Why::new(
+                ul,
+                format!(
+                    "the host's hard limits are nofile={} nproc={}; engines ask for {ENGINE_DEFAULT_NOFILE} by default and setrlimit would fail",
+                    ul.nofile, ul.nproc
+                ),
+            )
+        }),
+        network: network(req, host, engine),
+        env,
+        privileges,
+        mounts: Vec::new(),
+        boot: None,
+        runtime: None,
+        runtime_flags: Vec::new(),
+        labels: Vec::new(),
+    };
     let command = match &req.command {
         Some(c) => vec!["/bin/sh".to_string(), "-c".to_string(), c.clone()],
         None => Vec::new(),
     };
-    let inside = req.container_workspace.display().to_string();
     let exec = (!req.rm)
         .then(|| attach::exec_args(&req.name, &inside, req.tty, req.ready_timeout_ms, &command));
     Plan {
@@ -498,8 +539,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
         engine: engine.kind,
         engine_binary: engine.binary.clone(),
         name: req.name.clone(),
-        global: Vec::new(),
-        run,
+        spec,
         image: req.image.clone(),
         inner: InnerSpec {
             cgroup: CgroupSetup::Leave,
@@ -524,7 +564,7 @@ fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Plan {
 
 /// Podman's default runtime crun refuses hybrid cgroup hosts: runc there,
 /// for every container Podman starts on this host (sandboxes and builds alike).
-pub fn runtime_override(host: &HostFacts, engine: &EngineFacts) -> Result<Option<Arg>> {
+pub fn runtime_override(host: &HostFacts, engine: &EngineFacts) -> Result<Option<Why<String>>> {
     let uses_crun = engine.default_runtime.as_deref() == Some("crun");
     if engine.kind != EngineKind::Podman || host.cgroup.layout != CgroupLayout::Hybrid || !uses_crun
     {
@@ -535,30 +575,30 @@ pub fn runtime_override(host: &HostFacts, engine: &EngineFacts) -> Result<Option
             .hint("install runc: `apt-get install runc`")
             .hint("or boot the host with pure cgroup v2 (systemd.unified_cgroup_hierarchy=1)"));
     }
-    Ok(Some(Arg::new(
-        ["--runtime", "runc"],
+    Ok(Some(Why::new(
+        "runc".to_string(),
         "crun refuses hybrid cgroup hosts (`cgroups in hybrid mode not supported`); runc runs there",
     )))
 }
 
 fn outer_runtime(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
-    plan.global.extend(runtime_override(host, engine)?);
+    plan.spec.runtime = runtime_override(host, engine)?;
     Ok(())
 }
 
 /// The sandbox's network: the user's choice; on rootful Podman slirp4netns,
 /// which starts much faster than its bridge; else the engine's default.
-fn network(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Option<Arg> {
+fn network(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Option<Why<String>> {
     if let Some(net) = &req.network {
-        return Some(Arg::new(["--network", net], "asked for with --network"));
+        return Some(Why::new(net.clone(), "asked for with --network"));
     }
     if let Some(none) = rootless::network(host, engine) {
         return Some(none);
     }
     let slirp = host.network_helper("slirp4netns").is_some() && host.devices.net_tun.is_some();
     (engine.kind == EngineKind::Podman && !engine.rootless && slirp).then(|| {
-        Arg::new(
-            ["--network", "slirp4netns"],
+        Why::new(
+            "slirp4netns".to_string(),
             "outbound network in user space, as rootless Podman has it: Podman's bridge (netavark and its firewall rules) adds about 0.2 s to every start; `--network bridge` for the bridge",
         )
     })

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineKind;
 use crate::probe::facts::{EngineFacts, HostFacts};
+use crate::spec::{Privilege, Why};
 
 /// runsc's flag for the kernel's network stack, as Podman passes it on.
 const GVISOR_HOST_NETWORK: &str = "network=host";
@@ -36,12 +37,14 @@ impl OuterStep {
     pub fn apply(&self, plan: &mut super::Plan, host: &HostFacts, engine: &EngineFacts) {
         match self {
             OuterStep::ExplicitCaps => super::privileged::spell_out(plan, host, engine),
-            OuterStep::Runc => plan.global.push(super::Arg::new(
-                ["--runtime", "runc"],
-                "stepped down: Podman could not start the sandbox with crun",
-            )),
-            OuterStep::GvisorHostNetwork => plan.global.push(super::Arg::new(
-                ["--runtime-flag", GVISOR_HOST_NETWORK],
+            OuterStep::Runc => {
+                plan.spec.runtime = Some(Why::new(
+                    "runc".to_string(),
+                    "stepped down: Podman could not start the sandbox with crun",
+                ))
+            }
+            OuterStep::GvisorHostNetwork => plan.spec.runtime_flags.push(Why::new(
+                GVISOR_HOST_NETWORK.to_string(),
                 "stepped down: runsc could not set up its own network stack (on some VMs it stops with `cannot run with network enabled in root network namespace`); the sandbox still has its own network namespace",
             )),
         }
@@ -51,20 +54,17 @@ impl OuterStep {
 /// The next step outside after the engine could not start the sandbox with
 /// `plan`, or None when there is none.
 pub fn outer_step(plan: &super::Plan, host: &HostFacts, engine: &EngineFacts) -> Option<OuterStep> {
-    if plan.run.iter().any(|a| a.args == ["--privileged"]) {
+    if plan.spec.has_privilege(&Privilege::All) {
         return Some(OuterStep::ExplicitCaps);
     }
-    let runtime = plan
-        .global
-        .iter()
-        .find(|a| a.args.first().is_some_and(|f| f == "--runtime"))
-        .and_then(|a| a.args.get(1));
+    let runtime = plan.spec.runtime.as_ref().map(|r| &r.value);
     let gvisor =
         runtime.is_some_and(|r| super::runtime::Family::of(r) == super::runtime::Family::Gvisor);
     let host_network = plan
-        .global
+        .spec
+        .runtime_flags
         .iter()
-        .any(|a| a.args.last().is_some_and(|f| f == GVISOR_HOST_NETWORK));
+        .any(|f| f.value == GVISOR_HOST_NETWORK);
     if engine.kind == EngineKind::Podman && gvisor && !host_network {
         return Some(OuterStep::GvisorHostNetwork);
     }
@@ -93,7 +93,10 @@ mod tests {
             systemd: false,
         };
         let mut plan = super::super::make(&req, &host, &image).unwrap();
-        assert!(plan.global.is_empty(), "crun is fine on cgroup v2");
+        assert!(
+            plan.command().global.is_empty(),
+            "crun is fine on cgroup v2"
+        );
         let mut taken = Vec::new();
         while let Some(step) = outer_step(&plan, &host, &engine) {
             step.apply(&mut plan, &host, &engine);
@@ -103,8 +106,8 @@ mod tests {
         assert_eq!(taken, vec![OuterStep::ExplicitCaps, OuterStep::Runc]);
         assert!(!plan.argv().contains(&"--privileged".to_string()));
         assert!(plan.argv().contains(&"SYS_ADMIN".to_string()));
-        assert_eq!(plan.global[0].args, ["--runtime", "runc"]);
-        assert!(!plan.global[0].why.is_empty());
+        assert_eq!(plan.command().global[0].args, ["--runtime", "runc"]);
+        assert!(!plan.command().global[0].why.is_empty());
     }
 
     #[test]
@@ -127,7 +130,8 @@ mod tests {
         );
         OuterStep::GvisorHostNetwork.apply(&mut plan, &host, &engine);
         assert!(
-            plan.global
+            plan.command()
+                .global
                 .iter()
                 .any(|a| a.args == ["--runtime-flag", "network=host"])
         );

@@ -5,21 +5,24 @@
 use crate::engine::EngineKind;
 use crate::probe::facts::{EngineFacts, HostFacts};
 
+use super::Plan;
 use super::dind::short_cap;
-use super::{Arg, Plan};
+use crate::spec::{Privilege, SecurityOpt, Why};
 
 /// `--privileged` as the user asked; on Docker spelled out from the bounding set.
 pub fn apply(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
     if engine.kind == EngineKind::Podman {
-        plan.run.push(Arg::new(
-            ["--privileged"],
+        plan.spec.privileges.push(Why::new(
+            vec![Privilege::All],
             "asked for with --privileged (Podman clamps it to the host's bounding set)",
         ));
         return;
     }
     if host.caps.missing.is_empty() {
-        plan.run
-            .push(Arg::new(["--privileged"], "asked for with --privileged"));
+        plan.spec.privileges.push(Why::new(
+            vec![Privilege::All],
+            "asked for with --privileged",
+        ));
         return;
     }
     spell_out(plan, host, engine);
@@ -29,22 +32,22 @@ pub fn apply(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
 /// set that the engine knows) and the options it implies. Also the outer
 /// step-down when an engine's own `--privileged` cannot start the sandbox.
 pub fn spell_out(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
-    plan.run.retain(|a| a.args != ["--privileged"]);
+    plan.spec.privileges.retain(|p| p.value != [Privilege::All]);
+    let caps = |list: &[&String]| -> Vec<Privilege> {
+        list.iter()
+            .map(|cap| Privilege::Cap(short_cap(cap).to_string()))
+            .collect()
+    };
     if engine.kind == EngineKind::Podman {
-        let mut args = Vec::new();
-        for cap in &host.caps.bounding {
-            args.extend(["--cap-add".to_string(), short_cap(cap).to_string()]);
-        }
-        plan.run.push(Arg::new(
-            args,
+        let all: Vec<&String> = host.caps.bounding.iter().collect();
+        plan.spec.privileges.push(Why::new(
+            caps(&all),
             "asked for with --privileged, which Podman could not apply here: each capability of the host's bounding set instead",
         ));
-        plan.run.push(Arg::new(
-            [
-                "--security-opt",
-                "seccomp=unconfined",
-                "--security-opt",
-                "unmask=ALL",
+        plan.spec.privileges.push(Why::new(
+            vec![
+                Privilege::Security(SecurityOpt::SeccompUnconfined),
+                Privilege::Security(SecurityOpt::UnmaskPaths),
             ],
             "the rest of what --privileged means",
         ));
@@ -56,11 +59,6 @@ pub fn spell_out(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
         .bounding
         .iter()
         .partition(|cap| crate::engine::docker::knows_cap(version, cap));
-    let mut args = Vec::new();
-    for cap in &known {
-        args.push("--cap-add".to_string());
-        args.push(short_cap(cap).to_string());
-    }
     let mut why = format!(
         "asked for with --privileged; Docker would ask for every capability and fail (`unable to apply caps`), since this host's bounding set lacks {}: each capability it has is listed instead",
         host.caps.missing.join(", ")
@@ -72,17 +70,13 @@ pub fn spell_out(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
             names.join(", ")
         ));
     }
-    plan.run.push(Arg::new(args, why));
-    plan.run.push(Arg::new(
-        [
-            "--security-opt",
-            "seccomp=unconfined",
-            "--security-opt",
-            "apparmor=unconfined",
-            "--security-opt",
-            "systempaths=unconfined",
-            "--device-cgroup-rule",
-            "a *:* rwm",
+    plan.spec.privileges.push(Why::new(caps(&known), why));
+    plan.spec.privileges.push(Why::new(
+        vec![
+            Privilege::Security(SecurityOpt::SeccompUnconfined),
+            Privilege::Security(SecurityOpt::ApparmorUnconfined),
+            Privilege::Security(SecurityOpt::UnmaskPaths),
+            Privilege::DeviceRule("a *:* rwm".into()),
         ],
         "the rest of what --privileged means",
     ));

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::{Arg, Request};
+use super::Request;
+use crate::spec::{Limit, Mount, Why};
 
 /// A value that is shown as `***` wherever it is printed or serialised.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -53,13 +54,13 @@ pub struct Volume {
 }
 
 impl Volume {
-    pub fn spec(&self) -> String {
-        let mut s = format!("{}:{}", self.host.display(), self.container);
-        if let Some(o) = &self.options {
-            s.push(':');
-            s.push_str(o);
+    /// The bind mount this volume asks for.
+    pub fn mount(&self) -> Mount {
+        Mount::Bind {
+            source: self.host.display().to_string(),
+            target: self.container.clone(),
+            options: self.options.clone(),
         }
-        s
     }
 }
 
@@ -73,52 +74,61 @@ pub struct Resources {
 }
 
 /// The flags for the request's mounts, ports, limits and environment.
-pub fn args(req: &Request) -> Vec<Arg> {
+/// The mounts the user asked for.
+pub fn binds(req: &Request) -> Vec<Why<Mount>> {
+    req.volumes
+        .iter()
+        .map(|v| Why::new(v.mount(), "asked for (volumes, -v)"))
+        .collect()
+}
+
+pub fn ports(req: &Request) -> Vec<Why<String>> {
+    req.ports
+        .iter()
+        .map(|p| Why::new(p.clone(), "asked for (ports, -p)"))
+        .collect()
+}
+
+pub fn limits(req: &Request) -> Vec<Why<Limit>> {
     let mut out = Vec::new();
-    for v in &req.volumes {
-        out.push(Arg::new(
-            ["-v".to_string(), v.spec()],
-            "asked for (volumes, -v)",
-        ));
-    }
-    for p in &req.ports {
-        out.push(Arg::new(["-p", p.as_str()], "asked for (ports, -p)"));
-    }
     let r = &req.resources;
     if let Some(cpus) = &r.cpus {
-        out.push(Arg::new(
-            ["--cpus", cpus.as_str()],
+        out.push(Why::new(
+            Limit::Cpus(cpus.clone()),
             format!("at most {cpus} CPUs (cpus, --cpus)"),
         ));
     }
     if let Some(bytes) = r.memory {
-        out.push(Arg::new(
-            ["--memory".to_string(), bytes.to_string()],
+        out.push(Why::new(
+            Limit::Memory(bytes),
             format!("memory limit {} (memory, --memory)", human(bytes)),
         ));
     }
     if let Some(pids) = r.pids {
-        out.push(Arg::new(
-            ["--pids-limit".to_string(), pids.to_string()],
+        out.push(Why::new(
+            Limit::Pids(pids),
             format!(
                 "at most {pids} processes at once, nested containers' included (pids, --pids-limit)"
-            ),
-        ));
-    }
-    if !req.env.is_empty() {
-        let names: Vec<&str> = req.env.iter().map(|e| e.name.as_str()).collect();
-        out.push(Arg::new(
-            ["--env-file".to_string(), req.env_file.display().to_string()],
-            format!(
-                "the sandbox's environment ({}): values go through a file only this user can read, written when the run starts and removed when it ends, so no command line shows them",
-                names.join(", ")
             ),
         ));
     }
     out
 }
 
-/// 536870912 -> "512 MiB".
+pub fn env_file(req: &Request) -> Option<Why<PathBuf>> {
+    if req.env.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = req.env.iter().map(|e| e.name.as_str()).collect();
+    Some(Why::new(
+        req.env_file.clone(),
+        format!(
+            "the sandbox's environment ({}): values go through a file only this user can read, written when the run starts and removed when it ends, so no command line shows them",
+            names.join(", ")
+        ),
+    ))
+}
+
 pub fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;

@@ -13,7 +13,8 @@ use crate::engine::EngineKind;
 use crate::error::Error;
 use crate::probe::facts::{CgroupLayout, DeviceNode, EngineFacts, HostFacts};
 
-use super::{Arg, Plan, Request};
+use super::{Plan, Request};
+use crate::spec::Why;
 
 /// The runtime of an inner Podman with cgroups disabled: runc refuses that
 /// (`not compatible with NoCgroups`), crun runs without cgroups.
@@ -47,7 +48,7 @@ pub fn user_net_works(host: &HostFacts, engine: &EngineFacts) -> bool {
 /// cannot start: without it every rootless container fails
 /// (`open("/dev/net/tun"): Permission denied`), so the sandbox gets a network
 /// namespace of its own with no way out. None when Podman's default works.
-pub fn network(host: &HostFacts, engine: &EngineFacts) -> Option<Arg> {
+pub fn network(host: &HostFacts, engine: &EngineFacts) -> Option<Why<String>> {
     if engine.kind != EngineKind::Podman || !engine.rootless || user_net_works(host, engine) {
         return None;
     }
@@ -65,7 +66,7 @@ pub fn network(host: &HostFacts, engine: &EngineFacts) -> Option<Arg> {
             tun.path, tun.mode, tun.path
         ),
     };
-    Some(Arg::new(["--network", "none"], why))
+    Some(Why::new("none".to_string(), why))
 }
 
 /// Why an inner dockerd cannot run in a rootless sandbox on this host, and
@@ -96,7 +97,7 @@ pub fn refuse_inner_docker(req: &Request, host: &HostFacts, engine: &EngineFacts
 
 /// The rootless parts of a dind plan: no cgroup namespace set-up (there is no
 /// cgroup tree the sandbox may write), cgroups disabled and crun inside.
-pub fn apply(plan: &mut Plan, host: &HostFacts) {
+pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts) {
     let why = match host.cgroup.layout {
         CgroupLayout::V1 | CgroupLayout::Hybrid => "cgroup v1 is not delegated to rootless users",
         _ => "a rootless sandbox is not known to have a cgroup subtree delegated to it",
@@ -105,11 +106,12 @@ pub fn apply(plan: &mut Plan, host: &HostFacts) {
         "rootless {}: nested containers run with cgroups disabled ({why}), so limits such as --memory do not apply to them; crun runs them, since runc needs cgroups",
         plan.engine
     ));
-    if plan
-        .run
-        .iter()
-        .any(|a| a.args == ["--network", "none"] && !a.why.starts_with("asked"))
-    {
+    let chosen_none = plan
+        .spec
+        .network
+        .as_ref()
+        .is_some_and(|n| n.value == "none");
+    if req.network.is_none() && chosen_none {
         plan.notes.push("the sandbox has no network (see --network none above): nested containers reach each other, not the outside".into());
     }
 }

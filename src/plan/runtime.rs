@@ -12,7 +12,8 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
 
-use super::{Arg, Mode, Plan, Request};
+use super::{Mode, Plan, Request};
+use crate::spec::{Mount, Var, Why};
 
 /// What kind of runtime a name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,10 +345,7 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     // Podman takes the runtime as a global flag (in place of the one dindbox
     // picks on hybrid hosts); its later commands on the container (exec,
     // stop) use the one it was created with.
-    match engine.kind {
-        EngineKind::Podman => plan.global.push(Arg::new(["--runtime", name], why)),
-        EngineKind::Docker => plan.run.push(Arg::new(["--runtime", name], why)),
-    }
+    plan.spec.runtime = Some(Why::new(name.to_string(), why));
     match family {
         Family::Gvisor => gvisor(plan, req, host, engine),
         Family::Runcvm => runcvm(plan, req),
@@ -375,8 +373,8 @@ fn gvisor(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts
     if engine.kind == EngineKind::Podman
         && let Some(why) = gvisor_misreads_netns(host)
     {
-        plan.global.push(Arg::new(
-            ["--runtime-flag", "network=host"],
+        plan.spec.runtime_flags.push(Why::new(
+            "network=host".to_string(),
             format!(
                 "{why}; with the kernel's network stack the sandbox keeps its own network namespace"
             ),
@@ -386,14 +384,14 @@ fn gvisor(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts
         && engine.rootless
         && host.cgroup.layout != CgroupLayout::V2
     {
-        plan.global.push(Arg::new(
-            ["--runtime-flag", "ignore-cgroups"],
+        plan.spec.runtime_flags.push(Why::new(
+            "ignore-cgroups".to_string(),
             "rootless on cgroup v1: no cgroup is delegated to this user, and runsc would stop at making one (`mkdir /sys/fs/cgroup/cpu/...: permission denied`); limits such as --memory do not apply",
         ));
     }
     match engine.kind {
-        EngineKind::Podman if req.mode == Mode::Sock => plan.global.push(Arg::new(
-            ["--runtime-flag", "host-uds=open"],
+        EngineKind::Podman if req.mode == Mode::Sock => plan.spec.runtime_flags.push(Why::new(
+            "host-uds=open".to_string(),
             "gVisor opens the bind-mounted API socket only when runsc may connect to host Unix sockets",
         )),
         EngineKind::Podman => {}
@@ -416,30 +414,38 @@ fn runcvm(plan: &mut Plan, req: &Request) {
         return;
     }
     if req.systemd {
-        plan.run.push(Arg::new(
-            ["-e", "RUNCVM_SYSTEMD=true"],
+        plan.spec.env.push(Why::new(
+            vec![Var::new("RUNCVM_SYSTEMD", "true")],
             "--systemd: RunCVM boots the VM for systemd as PID 1 (its own PID namespace for it)",
         ));
     }
-    plan.run.push(Arg::new(
-        ["-e", "RUNCVM_KERNEL_ARGS=systemd.unified_cgroup_hierarchy=0"],
+    plan.spec.env.push(Why::new(
+        vec![Var::new("RUNCVM_KERNEL_ARGS", "systemd.unified_cgroup_hierarchy=0")],
         "RunCVM's guest kernel supports only part of cgroup v2 (BPF device control among the missing): nested runc needs the v1 hierarchy",
     ));
     let path = super::dind::storage_path(req.inner);
-    let storage = |a: &&mut Arg| {
-        a.args.len() == 2
-            && a.args[0] == "-v"
-            && (a.args[1] == path || a.args[1].ends_with(&format!(":{path}")))
-    };
-    if let Some(arg) = plan.run.iter_mut().find(|a| storage(a)) {
-        arg.args[1] = match arg.args[1].split_once(':') {
-            Some((volume, _)) => format!("{volume}:{DISKS}"),
-            None => DISKS.to_string(),
+    if let Some(storage) = plan
+        .spec
+        .mounts
+        .iter_mut()
+        .find(|m| m.value.target() == path)
+    {
+        let disks = match &storage.value {
+            Mount::Volume { name, .. } => Mount::Volume {
+                name: name.clone(),
+                target: DISKS.to_string(),
+            },
+            _ => Mount::Anonymous {
+                target: DISKS.to_string(),
+            },
         };
-        arg.why = "the volume that holds the inner storage's disk image".into();
+        *storage = Why::new(
+            disks,
+            "the volume that holds the inner storage's disk image",
+        );
     }
-    plan.run.push(Arg::new(
-        ["-e".to_string(), format!("RUNCVM_DISKS={DISKS}/storage,{path},ext4,5G")],
+    plan.spec.env.push(Why::new(
+        vec![Var::new("RUNCVM_DISKS", format!("{DISKS}/storage,{path},ext4,5G"))],
         format!("the inner storage ({path}) on an ext4 disk of its own inside the VM: overlay cannot stack on RunCVM's shared volumes"),
     ));
 }

@@ -133,13 +133,13 @@ fn snapshot(host: &HostFacts, render: fn(&Plan) -> String) -> String {
 #[test]
 fn plans_of_every_fixture_host() {
     for (name, host) in hosts() {
-        insta::assert_snapshot!(format!("plan-{name}"), snapshot(&host, render::text));
+        insta::assert_snapshot!(format!("plan-{name}"), snapshot(&host, show::text));
     }
 }
 
 #[test]
 fn json_plans_of_every_fixture_host() {
-    let json = |plan: &Plan| format!("{}\n", render::json(plan));
+    let json = |plan: &Plan| format!("{}\n", show::json(plan));
     for (name, host) in hosts() {
         insta::assert_snapshot!(format!("plan-json-{name}"), snapshot(&host, json));
     }

@@ -4,7 +4,8 @@ use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::{EngineFacts, HostFacts};
 
-use super::{Arg, HostService, Plan, Request, ServiceConfig, ulimits};
+use super::{HostService, Plan, Request, ServiceConfig, ulimits};
+use crate::spec::{Mount, Var, Why};
 
 /// Where the socket appears inside the sandbox: where every Docker client looks first.
 pub const INSIDE: &str = "/var/run/docker.sock";
@@ -35,21 +36,21 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         None => return Err(no_socket(engine)),
     };
     if !path.is_empty() {
-        plan.run.push(Arg::new(
-            ["-v".to_string(), format!("{path}:{INSIDE}")],
+        plan.spec.mounts.push(Why::new(
+            Mount::bind(path.clone(), INSIDE),
             format!(
                 "the host's {} API socket ({path}), where Docker clients look",
                 engine.kind
             ),
         ));
     }
-    plan.run.push(Arg::new(
-        ["-e".to_string(), format!("DOCKER_HOST=unix://{INSIDE}")],
+    plan.spec.env.push(Why::new(
+        vec![Var::new("DOCKER_HOST", format!("unix://{INSIDE}"))],
         "points Docker clients (and compose, testcontainers) at the mounted socket",
     ));
     if engine.kind == EngineKind::Podman {
-        plan.run.push(Arg::new(
-            ["-e".to_string(), format!("CONTAINER_HOST=unix://{INSIDE}")],
+        plan.spec.env.push(Why::new(
+            vec![Var::new("CONTAINER_HOST", format!("unix://{INSIDE}"))],
             "points podman --remote at the mounted socket",
         ));
     }
@@ -69,11 +70,8 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
 /// carries the service as a label, so that `exec` and `start` can start it
 /// again when it is gone (after the host restarted, say).
 fn serve(plan: &mut Plan, req: &Request, service: HostService) {
-    plan.run.push(Arg::new(
-        [
-            "-v".to_string(),
-            format!("{}/api:{SERVED_DIR_INSIDE}", service.dir),
-        ],
+    plan.spec.mounts.push(Why::new(
+        Mount::bind(format!("{}/api", service.dir), SERVED_DIR_INSIDE),
         format!(
             "the directory of the Podman API socket dindbox serves for this sandbox ({}); /var/run/docker.sock inside links to it",
             service.socket
@@ -81,15 +79,11 @@ fn serve(plan: &mut Plan, req: &Request, service: HostService) {
     ));
     plan.inner.socket_link = Some(format!("{SERVED_DIR_INSIDE}/{SERVED_SOCKET}"));
     if !req.rm {
-        plan.run.push(Arg::new(
-            [
-                "--label".to_string(),
-                format!(
-                    "{}={}",
-                    super::labels::SERVICE,
-                    serde_json::to_string(&service).expect("a service serialises")
-                ),
-            ],
+        plan.spec.labels.push(Why::new(
+            vec![(
+                super::labels::SERVICE.to_string(),
+                serde_json::to_string(&service).expect("a service serialises"),
+            )],
             "the API service this kept sandbox needs: started again by `exec` and `start` when it is not running, stopped by `rm`",
         ));
     }
@@ -131,13 +125,14 @@ fn podman_service(
 ) -> Option<HostService> {
     let dir = service_dir(host, &req.name)?;
     let socket = service_socket(host, &req.name)?;
-    let mut argv = vec![plan.engine_binary.clone()];
     // The runtime this host needs for the containers the service starts,
     // whatever runs the sandbox itself (`--runtime`).
     let runtime = super::runtime_override(host, engine).ok().flatten();
-    argv.extend(runtime.into_iter().flat_map(|a| a.args));
-    argv.extend(["system", "service", "--time=0"].map(String::from));
-    argv.push(format!("unix://{socket}"));
+    let argv = crate::render::podman::service_argv(
+        &plan.engine_binary,
+        runtime.as_ref().map(|r| r.value.as_str()),
+        &socket,
+    );
     let config = ulimits(host).map(|u| ServiceConfig {
         env: crate::engine::podman::config_env(engine.server_version.as_deref()).to_string(),
         content: format!(

@@ -9,57 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineKind;
 
-use super::inner::InnerEngineSpec;
+use crate::spec::init::InnerEngineSpec;
 
-/// The inner Podman's storage, least demanding last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Storage {
-    /// Kernel overlayfs.
-    Overlay,
-    /// overlay through fuse-overlayfs (needs /dev/fuse).
-    FuseOverlayfs,
-    /// Plain copies: slow and large, but works on any filesystem.
-    Vfs,
-}
-
-impl Storage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Storage::Overlay => "native overlay",
-            Storage::FuseOverlayfs => "fuse-overlayfs",
-            Storage::Vfs => "vfs",
-        }
-    }
-
-    /// The graph root: vfs keeps its layers apart from the overlay store
-    /// (a store records its driver, and refuses another).
-    pub fn graphroot(self) -> &'static str {
-        match self {
-            Storage::Overlay | Storage::FuseOverlayfs => "/var/lib/containers/storage",
-            Storage::Vfs => "/var/lib/containers/storage-vfs",
-        }
-    }
-
-    /// Podman's storage.conf for this choice.
-    pub fn storage_conf(self) -> String {
-        let driver = match self {
-            Storage::Vfs => "vfs",
-            _ => "overlay",
-        };
-        let mut text = format!(
-            "# Written by dindbox init: storage stepped down to {}.\n[storage]\ndriver = \"{driver}\"\nrunroot = \"/run/containers/storage\"\ngraphroot = \"{}\"\n",
-            self.name(),
-            self.graphroot()
-        );
-        if self == Storage::FuseOverlayfs {
-            text.push_str(
-                "\n[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
-            );
-        }
-        text
-    }
-}
+pub use crate::spec::init::Storage;
 
 /// The parts of the inner set-up that step-down changes, as remembered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,11 +8,11 @@
 //! Commands therefore always run through `ENGINE exec` of `enter`, also in a
 //! throw-away sandbox, which is removed after the command.
 
-use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
 
-use super::{Arg, ImageFacts, Mode, Plan, Request, attach, labels};
+use super::{ImageFacts, Mode, Plan, Request, attach, labels};
+use crate::spec::{Attach, Boot, Why};
 
 /// The default image of `--systemd`, which `dindbox image build --systemd` makes.
 pub fn image_tag() -> String {
@@ -69,7 +69,7 @@ pub fn apply(
     plan.inner.serve = false;
     plan.inner.graceful_stop = false;
     detach(plan, req);
-    plan.run.extend(flags(engine.kind));
+    plan.spec.boot = Some(Boot::Systemd);
     Ok(())
 }
 
@@ -78,11 +78,10 @@ pub fn apply(
 fn detach(plan: &mut Plan, req: &Request) {
     // A throw-away sandbox is removed by dindbox after the command, not by
     // the engine when it stops: its output stays readable until then.
-    plan.run.retain(|a| a.args != ["--rm"]);
-    let attached = |a: &Arg| a.args.first().is_some_and(|f| f == "-i");
-    if let Some(arg) = plan.run.iter_mut().find(|a| attached(a)) {
-        *arg = Arg::new(
-            ["-d"],
+    plan.spec.remove = None;
+    if plan.spec.attach.value != Attach::Detached {
+        plan.spec.attach = Why::new(
+            Attach::Detached,
             "systemd is the sandbox's PID 1: the sandbox runs in the background, the command runs in it through `exec`, and dindbox removes the sandbox with its storage after the command",
         );
     }
@@ -99,29 +98,5 @@ fn detach(plan: &mut Plan, req: &Request) {
             req.ready_timeout_ms,
             &command,
         ));
-    }
-}
-
-/// What systemd needs from the engine to boot in a container.
-fn flags(engine: EngineKind) -> Vec<Arg> {
-    match engine {
-        EngineKind::Podman => vec![Arg::new(
-            ["--systemd=always"],
-            "Podman's systemd mode, though the entrypoint is dindbox's init: tmpfs on /run, /run/lock and /tmp, `container=podman` for systemd, and SIGRTMIN+3 as the stop signal, which systemd takes as a clean shutdown",
-        )],
-        EngineKind::Docker => vec![
-            Arg::new(
-                ["--tmpfs", "/run:exec", "--tmpfs", "/run/lock"],
-                "systemd expects /run and /run/lock to be empty tmpfs at boot; /run executable, as on a machine (Docker's tmpfs is noexec by default)",
-            ),
-            Arg::new(
-                ["-e", "container=docker"],
-                "tells systemd it runs in a container, so it skips what only a machine's boot does",
-            ),
-            Arg::new(
-                ["--stop-signal", "SIGRTMIN+3"],
-                "systemd shuts down cleanly on SIGRTMIN+3 (on SIGTERM it would only re-execute itself): `dindbox stop` stops every unit, the inner engine first",
-            ),
-        ],
     }
 }

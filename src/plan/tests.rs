@@ -62,7 +62,7 @@ fn line(plan: &Plan) -> String {
 }
 
 pub(super) fn has(plan: &Plan, flags: &[&str]) -> bool {
-    plan.run.iter().any(|a| a.args == flags)
+    plan.command().run.iter().any(|a| a.args == flags)
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn every_flag_has_a_reason() {
         (ubuntu(), EngineKind::Docker, EngineKind::Podman),
     ] {
         let p = plan(&request(Mode::Dind, Some(engine), inner), &host);
-        for arg in p.run.iter().chain(&p.global) {
+        for arg in p.command().run.iter().chain(&p.command().global) {
             assert!(arg.why.len() > 10, "{:?} has no reason", arg.args);
         }
     }
@@ -145,10 +145,13 @@ fn podman_host_dind_docker_needs_runc_more_caps_and_the_console() {
         &this_machine(),
     );
     assert_eq!(
-        p.global,
-        vec![Arg::new(["--runtime", "runc"], p.global[0].why.clone())]
+        p.command().global,
+        vec![Arg::new(
+            ["--runtime", "runc"],
+            p.command().global[0].why.clone()
+        )]
     );
-    assert!(p.global[0].why.contains("hybrid"));
+    assert!(p.command().global[0].why.contains("hybrid"));
     for cap in ["SYS_ADMIN", "NET_ADMIN", "MKNOD", "NET_RAW", "AUDIT_WRITE"] {
         assert!(has(&p, &["--cap-add", cap]), "missing {cap}: {}", line(&p));
     }
@@ -172,7 +175,12 @@ fn podman_host_dind_podman_needs_no_device_rule() {
         &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman),
         &this_machine(),
     );
-    assert!(!p.run.iter().any(|a| a.args[0] == "--device-cgroup-rule"));
+    assert!(
+        !p.command()
+            .run
+            .iter()
+            .any(|a| a.args[0] == "--device-cgroup-rule")
+    );
     assert!(
         !has(&p, &["--cap-add", "MKNOD"]),
         "inner Podman does not give MKNOD by default"
@@ -192,9 +200,14 @@ fn ubuntu_cgroup_v2_apparmor_host() {
         engine.ulimits, None,
         "a 1048576 hard limit needs no --ulimit"
     );
-    assert!(!p.run.iter().any(|a| a.args[0] == "--ulimit"));
-    assert!(p.global.is_empty());
-    assert!(!p.run.iter().any(|a| a.args[0] == "--device-cgroup-rule"));
+    assert!(!p.command().run.iter().any(|a| a.args[0] == "--ulimit"));
+    assert!(p.command().global.is_empty());
+    assert!(
+        !p.command()
+            .run
+            .iter()
+            .any(|a| a.args[0] == "--device-cgroup-rule")
+    );
 }
 
 #[test]
@@ -246,7 +259,7 @@ fn sock_mounts_the_live_socket_at_the_docker_path() {
         &["-v", "/var/run/docker.sock:/var/run/docker.sock"]
     ));
     assert!(has(&p, &["-e", "DOCKER_HOST=unix:///var/run/docker.sock"]));
-    assert!(!p.run.iter().any(|a| a.args[0] == "--cap-add"));
+    assert!(!p.command().run.iter().any(|a| a.args[0] == "--cap-add"));
     assert!(p.inner.engine.is_none());
 }
 
@@ -288,7 +301,7 @@ fn sock_on_podman_without_its_socket_serves_one_for_the_sandbox() {
         Some("/run/dindbox/api/podman.sock"),
         "/var/run/docker.sock inside links into the mounted directory"
     );
-    assert!(render::text(&p).contains("before the sandbox, on the host"));
+    assert!(show::text(&p).contains("before the sandbox, on the host"));
     assert!(
         !p.argv()
             .iter()
@@ -508,7 +521,7 @@ fn plans_render_each_flag_with_its_reason() {
         &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
         &this_machine(),
     );
-    let text = render::text(&p);
+    let text = show::text(&p);
     assert!(text.contains("--cap-add SYS_ADMIN"), "{text}");
     assert!(
         text.contains("# mount filesystems and create namespaces"),
@@ -518,7 +531,7 @@ fn plans_render_each_flag_with_its_reason() {
         text.contains("engine: start podman with runtime runc"),
         "{text}"
     );
-    let json: serde_json::Value = serde_json::from_str(&render::json(&p)).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&show::json(&p)).unwrap();
     assert_eq!(json["argv"][0], "/usr/local/bin/docker");
     assert_eq!(json["plan"]["mode"], "dind");
 }
@@ -542,7 +555,7 @@ fn rootful_podman_sandboxes_use_slirp4netns_unless_asked_otherwise() {
         &host,
     );
     assert!(
-        !p.run.iter().any(|a| a.args[0] == "--network"),
+        !p.command().run.iter().any(|a| a.args[0] == "--network"),
         "no slirp4netns: the engine's default"
     );
     let p = plan(
@@ -550,7 +563,7 @@ fn rootful_podman_sandboxes_use_slirp4netns_unless_asked_otherwise() {
         &this_machine(),
     );
     assert!(
-        !p.run.iter().any(|a| a.args[0] == "--network"),
+        !p.command().run.iter().any(|a| a.args[0] == "--network"),
         "Docker's bridge is fast: its default"
     );
 }
@@ -582,7 +595,13 @@ fn volumes_ports_and_limits_reach_the_argv_with_reasons() {
             &p,
             &["-v", "/home/u/project:/workspace", "-w", "/workspace"]
         ));
-        let why = &p.run.iter().find(|a| a.args[0] == "--memory").unwrap().why;
+        let why = &p
+            .command()
+            .run
+            .into_iter()
+            .find(|a| a.args[0] == "--memory")
+            .unwrap()
+            .why;
         assert!(why.contains("512 MiB"), "{why}");
     }
 }
@@ -602,9 +621,9 @@ fn env_values_stay_out_of_the_argv_and_the_shown_plan() {
         argv.contains("--env-file /run/user/0/dindbox/env/box.env"),
         "{argv}"
     );
-    assert!(!render::text(&p).contains("s3cr3t-value"));
-    assert!(!render::json(&p).contains("s3cr3t-value"));
-    assert!(render::text(&p).contains("API_TOKEN"));
+    assert!(!show::text(&p).contains("s3cr3t-value"));
+    assert!(!show::json(&p).contains("s3cr3t-value"));
+    assert!(show::text(&p).contains("API_TOKEN"));
     assert_eq!(p.env[0].value.expose(), "s3cr3t-value");
     let none = plan(
         &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman),

@@ -16,7 +16,7 @@ fn rootless_podman_dind_runs_podman_without_cgroups_and_with_crun() {
     assert_eq!(p.engine, EngineKind::Podman);
     assert!(!p.argv().contains(&"--privileged".to_string()));
     assert_eq!(
-        p.global,
+        p.command().global,
         vec![Arg::new(
             ["--runtime", "runc"],
             "crun refuses hybrid cgroup hosts (`cgroups in hybrid mode not supported`); runc runs there"
@@ -52,7 +52,7 @@ fn rootless_podman_dind_runs_podman_without_cgroups_and_with_crun() {
         "{:?}",
         p.notes
     );
-    for arg in p.global.iter().chain(&p.run) {
+    for arg in p.command().global.iter().chain(&p.command().run) {
         assert!(!arg.why.is_empty(), "{:?} has no reason", arg.args);
     }
 }
@@ -62,8 +62,9 @@ fn closed_tun_gives_the_sandbox_its_own_network_and_says_how_to_open_it() {
     let host = rootless_podman();
     let p = plan(&rootless_dind(EngineKind::Podman), &host);
     let net = p
+        .command()
         .run
-        .iter()
+        .into_iter()
         .find(|a| a.args[0] == "--network")
         .expect("a network flag");
     assert_eq!(net.args, ["--network", "none"]);
@@ -77,7 +78,7 @@ fn open_tun_keeps_rootless_podmans_own_network() {
     let mut host = rootless_podman();
     host.devices.net_tun.as_mut().unwrap().mode = 0o666;
     let p = plan(&rootless_dind(EngineKind::Podman), &host);
-    assert!(!p.run.iter().any(|a| a.args[0] == "--network"));
+    assert!(!p.command().run.iter().any(|a| a.args[0] == "--network"));
     assert!(!p.notes.iter().any(|n| n.contains("no network")));
 }
 

@@ -19,7 +19,7 @@ fn with_runtime(mode: Mode, engine: EngineKind, runtime: &str) -> Request {
 }
 
 fn global_has(plan: &Plan, flags: &[&str]) -> bool {
-    plan.global.iter().any(|a| a.args == flags)
+    plan.command().global.iter().any(|a| a.args == flags)
 }
 
 #[test]
@@ -45,12 +45,16 @@ fn gvisor_common_on_docker_names_the_runtime_with_its_reason() {
         &host,
     );
     let arg = p
+        .command()
         .run
-        .iter()
+        .into_iter()
         .find(|a| a.args == ["--runtime", "runsc"])
         .unwrap();
     assert!(arg.why.contains("gVisor"), "{}", arg.why);
-    assert!(p.global.is_empty(), "Docker takes --runtime after `run`");
+    assert!(
+        p.command().global.is_empty(),
+        "Docker takes --runtime after `run`"
+    );
     assert_eq!(p.identity[labels::RUNTIME], "runsc");
     assert!(!p.argv().contains(&"--privileged".to_string()));
 }
@@ -116,7 +120,7 @@ fn old_gvisor_on_a_new_kernel_needs_the_kernels_network_stack() {
     // Podman: dindbox passes the runtime flag itself.
     let req = with_runtime(Mode::Common, EngineKind::Podman, "runsc");
     let p = plan(&req, &with_gvisor(DEBIAN_RUNSC, &[]));
-    assert_eq!(p.global[0].args, ["--runtime", "runsc"]);
+    assert_eq!(p.command().global[0].args, ["--runtime", "runsc"]);
     assert!(global_has(&p, &["--runtime-flag", "network=host"]));
     let p = plan(&req, &old_kernel);
     assert!(!global_has(&p, &["--runtime-flag", "network=host"]));
@@ -199,12 +203,13 @@ fn crun_on_a_hybrid_podman_host_is_refused_and_runc_replaces_the_default() {
         &with_runtime(Mode::Common, EngineKind::Podman, "runc"),
         &host,
     );
-    let runtimes: Vec<&Arg> = p
+    let runtimes: Vec<Arg> = p
+        .command()
         .global
-        .iter()
+        .into_iter()
         .filter(|a| a.args[0] == "--runtime")
         .collect();
-    assert_eq!(runtimes.len(), 1, "{:?}", p.global);
+    assert_eq!(runtimes.len(), 1, "{:?}", p.command().global);
     assert!(runtimes[0].why.starts_with("asked for with --runtime"));
 }
 
@@ -236,10 +241,9 @@ fn sysbox_dind_adds_no_privilege_at_all() {
     );
     assert!(p.notes.iter().any(|n| n.starts_with("sysbox:")));
     assert!(
-        p.run.iter().any(
-            |a| a.args[0] == "-v" && a.args[1].ends_with(":/var/lib/docker")
-                || a.args == ["-v", "/var/lib/docker"]
-        ),
+        p.command().run.iter().any(|a| a.args[0] == "-v"
+            && a.args[1].ends_with(":/var/lib/docker")
+            || a.args == ["-v", "/var/lib/docker"]),
         "the inner storage keeps its volume"
     );
 }
@@ -323,7 +327,11 @@ fn runcvm_dind_puts_the_inner_storage_on_a_disk_and_the_guest_on_cgroup_v1() {
         &p,
         &["-e", "RUNCVM_DISKS=/disks/storage,/var/lib/docker,ext4,5G"]
     ));
-    assert!(has(&p, &["-v", "vm-storage:/disks"]), "{:?}", p.run);
+    assert!(
+        has(&p, &["-v", "vm-storage:/disks"]),
+        "{:?}",
+        p.command().run
+    );
     assert!(!p.argv().iter().any(|a| a.ends_with(":/var/lib/docker")));
     assert_eq!(
         p.volumes,

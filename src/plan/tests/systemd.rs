@@ -39,7 +39,7 @@ fn docker_gets_tmpfs_run_the_container_variable_and_systemds_stop_signal() {
         other => panic!("hybrid host: v1 controllers mounted afresh, not {other:?}"),
     }
     assert!(p.inner.net_sysctls);
-    for arg in &p.run {
+    for arg in &p.command().run {
         assert!(!arg.why.is_empty(), "{:?} has no reason", arg.args);
     }
 }
@@ -52,7 +52,11 @@ fn podman_runs_the_sandbox_in_its_systemd_mode() {
     );
     assert!(has(&p, &["--systemd=always"]));
     assert!(!has(&p, &["--stop-signal", "SIGRTMIN+3"]), "Podman sets it");
-    assert_eq!(p.global[0].args, ["--runtime", "runc"], "hybrid host");
+    assert_eq!(
+        p.command().global[0].args,
+        ["--runtime", "runc"],
+        "hybrid host"
+    );
     assert!(!p.argv().contains(&"--privileged".to_string()));
 }
 

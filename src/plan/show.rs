@@ -5,8 +5,8 @@ use std::fmt::Write;
 use serde_json::json;
 
 use super::Plan;
-use super::inner::CgroupSetup;
 use crate::process::{quote, quote_argv};
+use crate::spec::init::CgroupSetup;
 
 pub fn json(plan: &Plan) -> String {
     let value = json!({
@@ -45,11 +45,12 @@ pub fn text(plan: &Plan) -> String {
     let _ = writeln!(out, "\ncommand:\n  {}", quote_argv(&plan.argv()));
     let _ = writeln!(out, "\nflags:");
     let _ = writeln!(out, "  {}", quote(&plan.engine_binary));
-    for arg in &plan.global {
+    let command = plan.command();
+    for arg in &command.global {
         flag_line(&mut out, &quote_argv(&arg.args), &arg.why);
     }
     flag_line(&mut out, "run", "");
-    for arg in &plan.run {
+    for arg in &command.run {
         flag_line(&mut out, &quote_argv(&arg.args), &arg.why);
     }
     flag_line(&mut out, &quote(&plan.image), "the sandbox image");
@@ -61,7 +62,7 @@ pub fn text(plan: &Plan) -> String {
     let by = if plan.inner.systemd {
         format!(
             "dindbox init, PID 1 in the sandbox, then systemd's unit {}",
-            crate::init::systemd::UNIT
+            crate::spec::init::SYSTEMD_UNIT
         )
     } else {
         "dindbox init, PID 1 in the sandbox".to_string()
@@ -110,8 +111,8 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
     if plan.inner.systemd {
         steps.push(format!(
             "systemd: write the inner set-up to {} and the unit {} to /run/systemd/system, then exec /sbin/init: systemd becomes PID 1 and its unit does what follows",
-            crate::init::systemd::SPEC_FILE,
-            crate::init::systemd::UNIT
+            crate::spec::init::SYSTEMD_SPEC_FILE,
+            crate::spec::init::SYSTEMD_UNIT
         ));
     }
     if let Some(engine) = &plan.inner.engine {
@@ -137,14 +138,14 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
             "wait until {} answers (at most {} s), then load the images mounted under {}",
             engine.kind,
             engine.ready_timeout_ms / 1000,
-            super::inner::PRELOAD_DIR
+            crate::spec::init::PRELOAD_DIR
         ));
         steps.extend(super::stepdown::describe(engine));
     }
     if plan.inner.systemd {
         steps.push(format!(
             "tell systemd the unit is ready and report it in {}; the command runs through `exec` once it is there{}",
-            crate::init::state::STATE_FILE,
+            crate::spec::init::STATE_FILE,
             if plan.rm {
                 ", and the sandbox is removed with its storage after it"
             } else {

@@ -13,6 +13,66 @@ pub const LOG_DIR: &str = "/var/log/dindbox";
 pub const PRELOAD_DIR: &str = "/run/dindbox/preload";
 /// Where the dindbox binary is mounted inside the sandbox.
 pub const INIT_PATH: &str = "/usr/local/libexec/dindbox/dindbox";
+/// Where the init reports the inner set-up that worked (a host directory, mounted in).
+pub const REPORT_DIR: &str = "/run/dindbox/report";
+/// The file in `REPORT_DIR` that holds the report.
+pub const REPORT_FILE: &str = "recipe.json";
+/// Where the init records that the sandbox is ready (or why it is not).
+pub const STATE_FILE: &str = "/run/dindbox/state.json";
+/// In a systemd sandbox: the unit that runs the inner engine.
+pub const SYSTEMD_UNIT: &str = "dindbox-engine.service";
+/// In a systemd sandbox: where the init leaves the inner set-up for that unit.
+pub const SYSTEMD_SPEC_FILE: &str = "/run/dindbox/engine.json";
+
+/// The inner Podman's storage, least demanding last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Storage {
+    /// Kernel overlayfs.
+    Overlay,
+    /// overlay through fuse-overlayfs (needs /dev/fuse).
+    FuseOverlayfs,
+    /// Plain copies: slow and large, but works on any filesystem.
+    Vfs,
+}
+
+impl Storage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::Overlay => "native overlay",
+            Storage::FuseOverlayfs => "fuse-overlayfs",
+            Storage::Vfs => "vfs",
+        }
+    }
+
+    /// The graph root: vfs keeps its layers apart from the overlay store
+    /// (a store records its driver, and refuses another).
+    pub fn graphroot(self) -> &'static str {
+        match self {
+            Storage::Overlay | Storage::FuseOverlayfs => "/var/lib/containers/storage",
+            Storage::Vfs => "/var/lib/containers/storage-vfs",
+        }
+    }
+
+    /// Podman's storage.conf for this choice.
+    pub fn storage_conf(self) -> String {
+        let driver = match self {
+            Storage::Vfs => "vfs",
+            _ => "overlay",
+        };
+        let mut text = format!(
+            "# Written by dindbox init: storage stepped down to {}.\n[storage]\ndriver = \"{driver}\"\nrunroot = \"/run/containers/storage\"\ngraphroot = \"{}\"\n",
+            self.name(),
+            self.graphroot()
+        );
+        if self == Storage::FuseOverlayfs {
+            text.push_str(
+                "\n[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n",
+            );
+        }
+        text
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
@@ -62,7 +122,7 @@ pub struct InnerEngineSpec {
     pub nested_host_network: bool,
     /// The inner Podman's storage, when stepped down from the image's own.
     #[serde(default)]
-    pub storage: Option<super::stepdown::Storage>,
+    pub storage: Option<Storage>,
     /// An image to run once the engine answers, to prove nested containers
     /// run (and step down until they do); None when this host's set-up is
     /// remembered from an earlier start.
@@ -134,7 +194,7 @@ mod tests {
                 engine_firewall: false,
                 cgroups_disabled: true,
                 nested_host_network: false,
-                storage: Some(crate::plan::stepdown::Storage::Vfs),
+                storage: Some(Storage::Vfs),
                 canary: Some("localhost/dindbox/canary:latest".into()),
                 report: None,
             }),

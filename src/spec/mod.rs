@@ -1,0 +1,198 @@
+//! What a sandbox is, as typed data: the plan makes it, each engine's
+//! renderer (`render/`) spells it as that engine's flags, and exports read it.
+//! Every item carries the reason it is there. Nothing here names a flag.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+pub mod init;
+
+use init::Ulimits;
+
+/// A value and why the sandbox has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Why<T> {
+    pub value: T,
+    pub why: String,
+}
+
+impl<T> Why<T> {
+    pub fn new(value: T, why: impl Into<String>) -> Self {
+        Why {
+            value,
+            why: why.into(),
+        }
+    }
+}
+
+/// How the engine's client stays connected to the sandbox's init.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attach {
+    /// In the background; commands run in it through `exec`.
+    Detached,
+    /// stdin passed through, no terminal.
+    Stdin,
+    /// stdin and a terminal.
+    Terminal,
+}
+
+/// Something mounted into the sandbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "type")]
+pub enum Mount {
+    /// A host path (directory, file or socket) at `target`.
+    Bind {
+        source: String,
+        target: String,
+        /// The engine's mount options as given (`ro`, `z`, ...).
+        options: Option<String>,
+    },
+    /// A named volume.
+    Volume { name: String, target: String },
+    /// An anonymous volume, removed with the sandbox.
+    Anonymous { target: String },
+}
+
+impl Mount {
+    pub fn bind(source: impl Into<String>, target: impl Into<String>) -> Self {
+        Mount::Bind {
+            source: source.into(),
+            target: target.into(),
+            options: None,
+        }
+    }
+
+    pub fn read_only(source: impl Into<String>, target: impl Into<String>) -> Self {
+        Mount::Bind {
+            source: source.into(),
+            target: target.into(),
+            options: Some("ro".into()),
+        }
+    }
+
+    pub fn target(&self) -> &str {
+        match self {
+            Mount::Bind { target, .. }
+            | Mount::Volume { target, .. }
+            | Mount::Anonymous { target } => target,
+        }
+    }
+}
+
+/// A security option of the sandbox's process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecurityOpt {
+    /// SELinux: bind mounts are not relabelled, the process not confined by label.
+    NoLabel,
+    /// No seccomp filter.
+    SeccompUnconfined,
+    /// No AppArmor profile.
+    ApparmorUnconfined,
+    /// /proc and /sys paths the engine masks or makes read-only are left as the kernel has them.
+    UnmaskPaths,
+}
+
+/// A privilege the sandbox gets beyond the engine's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Privilege {
+    /// The engine's own `--privileged`.
+    All,
+    /// A capability, by its name without `CAP_` (`SYS_ADMIN`).
+    Cap(String),
+    Security(SecurityOpt),
+    /// A device cgroup rule (`c 5:1 rwm`).
+    DeviceRule(String),
+    /// A cgroup namespace of the sandbox's own.
+    PrivateCgroupNs,
+}
+
+/// A resource limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Limit {
+    /// CPUs, as the user wrote them (`1.5`).
+    Cpus(String),
+    /// Memory in bytes.
+    Memory(u64),
+    /// Processes at once.
+    Pids(u64),
+}
+
+/// How the sandbox boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Boot {
+    /// systemd as PID 1 (after dindbox's init has set up cgroups).
+    Systemd,
+}
+
+/// An environment variable whose value is no secret (secrets go through `env_file`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Var {
+    pub name: String,
+    pub value: String,
+}
+
+impl Var {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Var {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A label on the sandbox.
+pub type Label = (String, String);
+
+/// The sandbox, item by item. Renderers walk it in this order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spec {
+    /// Removed with its storage when the command ends; why.
+    pub remove: Option<String>,
+    pub attach: Why<Attach>,
+    /// dindbox's marks, which listing and clean-up go by.
+    pub marks: Why<Vec<Label>>,
+    pub hostname: Why<String>,
+    /// The dindbox binary on the host, mounted in read-only as the sandbox's entrypoint.
+    pub init: Why<PathBuf>,
+    /// The workspace: a host directory, where it is mounted inside (and the working directory).
+    pub workspace: Why<(String, String)>,
+    /// Mounts the user asked for.
+    pub binds: Vec<Why<Mount>>,
+    /// Published ports, `[IP:]HOSTPORT:CONTAINERPORT[/PROTOCOL]`.
+    pub ports: Vec<Why<String>>,
+    pub limits: Vec<Why<Limit>>,
+    /// The file the sandbox's environment is read from (values never on a command line).
+    pub env_file: Option<Why<PathBuf>>,
+    pub ulimits: Option<Why<Ulimits>>,
+    pub network: Option<Why<String>>,
+    /// Capabilities, security options, devices and namespaces beyond the engine's defaults.
+    pub privileges: Vec<Why<Vec<Privilege>>>,
+    /// Mounts the recipe needs: inner storage, images to preload, sockets, reports.
+    pub mounts: Vec<Why<Mount>>,
+    /// Variables that are no secret, in groups with one reason each.
+    pub env: Vec<Why<Vec<Var>>>,
+    pub boot: Option<Boot>,
+    /// The OCI runtime, when not the engine's default.
+    pub runtime: Option<Why<String>>,
+    /// Flags for the runtime (Podman passes them on as `--runtime-flag`).
+    pub runtime_flags: Vec<Why<String>>,
+    /// Labels that record what the sandbox was made from.
+    pub labels: Vec<Why<Vec<Label>>>,
+}
+
+impl Spec {
+    /// Every privilege item, in order.
+    pub fn privilege_items(&self) -> impl Iterator<Item = &Privilege> {
+        self.privileges.iter().flat_map(|p| p.value.iter())
+    }
+
+    pub fn has_privilege(&self, p: &Privilege) -> bool {
+        self.privilege_items().any(|q| q == p)
+    }
+}
