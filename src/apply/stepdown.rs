@@ -130,10 +130,10 @@ pub fn prepare(
             )
         }
         Recalled::Forgotten | Recalled::Nothing => (
-            Some(crate::image::canary::TAG.to_string()),
+            Some(crate::spec::images::CANARY.to_string()),
             format!(
                 "no remembered set-up for these host facts: the start ends with a nested run of {}, stepping down until it works",
-                crate::image::canary::TAG
+                crate::spec::images::CANARY
             ),
         ),
     };

@@ -245,6 +245,8 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
     })
 }
 
+pub use crate::plan::name::default_name;
+
 pub fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
     let Some(labels_json) = engine.image_labels(image)? else {
         return Ok(ImageFacts::default());
@@ -261,72 +263,4 @@ pub fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
             .get(labels::SYSTEMD)
             .is_some_and(|v| v == "true"),
     })
-}
-
-/// `dindbox-MODE-YYYYMMDD-HHMMSS-XXXXXX`: readable, sortable, and unique even
-/// for many runs in one second.
-pub fn default_name(mode: Mode) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut random = [0u8; 3];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer.
-    let got = unsafe { libc::getrandom(random.as_mut_ptr().cast(), random.len(), 0) };
-    if got != random.len() as isize {
-        let nanos = now.subsec_nanos().to_le_bytes();
-        random.copy_from_slice(&nanos[..3]);
-    }
-    format!(
-        "dindbox-{}-{}-{}",
-        mode.name(),
-        timestamp(now.as_secs()),
-        hex::encode(random)
-    )
-}
-
-/// UTC `YYYYMMDD-HHMMSS` from seconds since the epoch.
-fn timestamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timestamps_are_utc_calendar_dates() {
-        assert_eq!(timestamp(0), "19700101-000000");
-        assert_eq!(timestamp(1_795_582_861), "20261125-050101");
-        assert_eq!(timestamp(951_782_400), "20000229-000000");
-    }
-
-    #[test]
-    fn default_names_differ_within_one_second() {
-        let a = default_name(Mode::Dind);
-        let b = default_name(Mode::Dind);
-        assert!(a.starts_with("dindbox-dind-"), "{a}");
-        assert_ne!(a, b);
-        assert!(plan::check_name(&a).is_ok());
-    }
 }

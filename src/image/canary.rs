@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::plan::labels;
 use crate::process::Cmd;
 
-pub const TAG: &str = "localhost/dindbox/canary:latest";
+pub use crate::spec::images::CANARY as TAG;
 /// Applets linked in the canary besides busybox itself.
 const APPLETS: &[&str] = &[
     "sh", "echo", "true", "false", "ls", "cat", "sleep", "env", "id", "uname",

@@ -23,20 +23,7 @@ use crate::plan::labels;
 
 use progress::Step;
 
-/// The default sandbox image of this version of dindbox.
-pub fn sandbox_tag() -> String {
-    format!("localhost/dindbox/sandbox:{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The image a sandbox runs when none is named: with `--systemd`, the one
-/// `image build --systemd` makes.
-pub fn default_tag(systemd: bool) -> String {
-    if systemd {
-        crate::plan::systemd::image_tag()
-    } else {
-        sandbox_tag()
-    }
-}
+pub use crate::spec::images::{default_tag, sandbox_tag};
 
 /// `save` an image to `path` through a temporary file, so a failure leaves no half-written archive.
 pub fn save_atomically(engine: &Engine, image: &str, path: &Path) -> Result<()> {

@@ -60,7 +60,7 @@ fn pack_store(
         engine: Some(engine.kind),
         inner,
         image: base.to_string(),
-        name: crate::commands::run::default_name(Mode::Dind),
+        name: crate::plan::name::default_name(Mode::Dind),
         named: false,
         command: Some(pack_script(inner, &out)),
         workspace: work.to_path_buf(),
@@ -135,7 +135,7 @@ pub fn bake(engine: &Engine, base: &str, tag: &str, recipe: &str, canary: &Path)
     }
     let scratch = Scratch {
         engine,
-        name: crate::commands::run::default_name(Mode::Common).replace("-common-", "-bake-"),
+        name: crate::plan::name::default_name(Mode::Common).replace("-common-", "-bake-"),
     };
     engine
         .cmd()

@@ -7,6 +7,7 @@ pub mod common;
 pub mod dind;
 pub mod identity;
 pub mod memory;
+pub mod name;
 pub mod outer;
 pub mod privileged;
 pub mod remote;
@@ -30,33 +31,10 @@ pub use crate::render::Arg;
 pub use crate::spec::init as inner;
 use crate::spec::{Attach, Privilege, SecurityOpt, Spec, Var, Why};
 use inner::{CgroupSetup, INIT_PATH, InnerSpec, Ulimits};
+pub use name::check_name;
+use name::hostname;
 
-/// Label keys dindbox puts on what it creates.
-pub mod labels {
-    pub const MANAGED: &str = "io.dindbox.managed";
-    pub const MODE: &str = "io.dindbox.mode";
-    pub const INNER: &str = "io.dindbox.inner";
-    pub const SANDBOX: &str = "io.dindbox.sandbox";
-    /// On images: which inner engines the image carries ("podman,docker").
-    pub const ENGINES: &str = "io.dindbox.engines";
-    /// On images: digest of the recipe the image was built from.
-    pub const RECIPE: &str = "io.dindbox.recipe";
-    /// On sandboxes: what they were made from (compared when `run` attaches).
-    pub const IMAGE: &str = "io.dindbox.image";
-    pub const MOUNTS: &str = "io.dindbox.mounts";
-    pub const PORTS: &str = "io.dindbox.ports";
-    pub const ENV: &str = "io.dindbox.env";
-    pub const RUNTIME: &str = "io.dindbox.runtime";
-    /// On sandboxes: the workspace, where commands run.
-    pub const WORKDIR: &str = "io.dindbox.workdir";
-    /// On sandboxes: how long `enter` waits for the inner engine, in ms.
-    pub const TIMEOUT: &str = "io.dindbox.timeout-ms";
-    /// On kept sock sandboxes: the Podman API service dindbox serves for it (JSON).
-    pub const SERVICE: &str = "io.dindbox.service";
-    /// On images: the image boots systemd and was made for `--systemd`.
-    /// On sandboxes: the sandbox booted systemd.
-    pub const SYSTEMD: &str = "io.dindbox.systemd";
-}
+pub use crate::spec::labels;
 
 /// The limit engines ask for by default, above many hosts' hard limits.
 pub const ENGINE_DEFAULT_NOFILE: u64 = 1_048_576;
@@ -624,22 +602,6 @@ pub fn ulimits(host: &HostFacts) -> Option<Ulimits> {
     Some(Ulimits { nofile, nproc })
 }
 
-/// A host name from a sandbox name (at most 63 characters of [a-z0-9-]).
-fn hostname(name: &str) -> String {
-    let h: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .take(63)
-        .collect();
-    h.trim_matches('-').to_string()
-}
-
 /// Directories that, mounted over the image's own, would break the sandbox.
 const SYSTEM_DIRS: &[&str] = &[
     "/", "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin",
@@ -669,24 +631,6 @@ pub fn check_workspace(path: &std::path::Path) -> Result<()> {
         .hint("run dindbox from a directory whose path has no `:`"));
     }
     Ok(())
-}
-
-/// Check a user-given sandbox name the way engines do.
-pub fn check_name(name: &str) -> Result<()> {
-    let ok_first = name
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let ok_rest = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-    if ok_first && ok_rest && name.len() <= 128 {
-        Ok(())
-    } else {
-        Err(Error::usage(format!("invalid sandbox name `{name}`")).hint(
-            "a name starts with a letter or digit and has only letters, digits, `_`, `.` and `-`",
-        ))
-    }
 }
 
 #[cfg(test)]

@@ -15,12 +15,7 @@ use super::{ImageFacts, Mode, Plan, Request, attach, labels};
 use crate::spec::{Attach, Boot, Why};
 
 /// The default image of `--systemd`, which `dindbox image build --systemd` makes.
-pub fn image_tag() -> String {
-    format!(
-        "localhost/dindbox/sandbox-systemd:{}",
-        env!("CARGO_PKG_VERSION")
-    )
-}
+pub use crate::spec::images::systemd_tag as image_tag;
 
 pub fn apply(
     plan: &mut Plan,

@@ -6,7 +6,35 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+pub mod images;
 pub mod init;
+
+/// Label keys dindbox puts on what it creates.
+pub mod labels {
+    pub const MANAGED: &str = "io.dindbox.managed";
+    pub const MODE: &str = "io.dindbox.mode";
+    pub const INNER: &str = "io.dindbox.inner";
+    pub const SANDBOX: &str = "io.dindbox.sandbox";
+    /// On images: which inner engines the image carries ("podman,docker").
+    pub const ENGINES: &str = "io.dindbox.engines";
+    /// On images: digest of the recipe the image was built from.
+    pub const RECIPE: &str = "io.dindbox.recipe";
+    /// On sandboxes: what they were made from (compared when `run` attaches).
+    pub const IMAGE: &str = "io.dindbox.image";
+    pub const MOUNTS: &str = "io.dindbox.mounts";
+    pub const PORTS: &str = "io.dindbox.ports";
+    pub const ENV: &str = "io.dindbox.env";
+    pub const RUNTIME: &str = "io.dindbox.runtime";
+    /// On sandboxes: the workspace, where commands run.
+    pub const WORKDIR: &str = "io.dindbox.workdir";
+    /// On sandboxes: how long `enter` waits for the inner engine, in ms.
+    pub const TIMEOUT: &str = "io.dindbox.timeout-ms";
+    /// On kept sock sandboxes: the Podman API service dindbox serves for it (JSON).
+    pub const SERVICE: &str = "io.dindbox.service";
+    /// On images: the image boots systemd and was made for `--systemd`.
+    /// On sandboxes: the sandbox booted systemd.
+    pub const SYSTEMD: &str = "io.dindbox.systemd";
+}
 
 use init::Ulimits;
 
