@@ -10,13 +10,11 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::plan::memory::{self, Memory, REPORT_DIR, REPORT_FILE};
+use crate::plan::memory::{self, Memory, REPORT_FILE};
 use crate::plan::outer::{self, OuterStep};
 use crate::plan::{Plan, labels};
 use crate::probe::facts::{EngineFacts, HostFacts};
-use crate::spec::{Mount, Why};
 
 /// What a remembered start found in the memory.
 #[derive(Debug, PartialEq, Eq)]
@@ -83,18 +81,6 @@ pub struct Prepared {
     pub keep: bool,
 }
 
-/// The image's ID, so that a rebuilt image is another key.
-pub fn image_id(engine: &Engine, image: &str) -> String {
-    engine
-        .cmd()
-        .args(["image", "inspect", "--format", "{{.Id}}", image])
-        .output()
-        .ok()
-        .filter(|o| o.success())
-        .map(|o| o.stdout.trim().to_string())
-        .unwrap_or_default()
-}
-
 /// Start a dind plan from the memory, or with the canary when there is none.
 pub fn prepare(
     plan: &mut Plan,
@@ -106,46 +92,13 @@ pub fn prepare(
 ) -> Option<Prepared> {
     let spec = plan.inner.engine.as_ref()?;
     let key = memory::key(host, engine, &plan.image, image_id, spec);
-    let inner = spec.kind;
     let path = slot(cache, plan, host.uid);
-    let (canary, note) = match recall(&path, &key) {
-        Recalled::Valid(memory) => {
-            memory.recipe.set(plan.inner.engine.as_mut()?);
-            for step in &memory.outer {
-                step.apply(plan, host, engine);
-            }
-            let mut steps: Vec<&str> = memory.outer.iter().map(OuterStep::what).collect();
-            steps.extend(memory.steps.iter().map(String::as_str));
-            let how = if steps.is_empty() {
-                "as planned".to_string()
-            } else {
-                format!("after stepping down: {}", steps.join("; "))
-            };
-            (
-                None,
-                format!(
-                    "remembered from an earlier start on this host ({}): nested {inner} containers ran {how}; the canary is skipped",
-                    path.display()
-                ),
-            )
-        }
-        Recalled::Forgotten | Recalled::Nothing => (
-            Some(crate::spec::images::CANARY.to_string()),
-            format!(
-                "no remembered set-up for these host facts: the start ends with a nested run of {}, stepping down until it works",
-                crate::spec::images::CANARY
-            ),
-        ),
+    let recalled = match recall(&path, &key) {
+        Recalled::Valid(memory) => Some(memory),
+        Recalled::Forgotten | Recalled::Nothing => None,
     };
-    plan.notes.push(note);
-    let spec = plan.inner.engine.as_mut()?;
-    spec.canary = canary;
-    spec.report = Some(REPORT_DIR.to_string());
     let report_dir = report_dir(cache, &plan.name);
-    plan.spec.mounts.push(Why::new(
-        Mount::bind(report_dir.display().to_string(), REPORT_DIR),
-        "where the init reports the inner set-up that worked, which dindbox remembers for this host",
-    ));
+    memory::start_from(plan, host, engine, recalled.as_ref(), &path, &report_dir);
     Some(Prepared {
         path,
         key,
@@ -216,10 +169,7 @@ impl<'a> Reporting<'a> {
                     "dindbox: could not create {} ({e}): this start's set-up is not remembered",
                     prepared.report_dir.display()
                 );
-                plan.spec.mounts.retain(|m| m.value.target() != REPORT_DIR);
-                if let Some(spec) = plan.inner.engine.as_mut() {
-                    spec.report = None;
-                }
+                memory::without_report(plan);
                 None
             }
         }

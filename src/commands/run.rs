@@ -6,11 +6,11 @@ use crate::apply;
 use crate::cli::RunArgs;
 use crate::config::resolve::Resolved;
 use crate::config::{self, Source, Sourced, specs};
-use crate::engine::{Engine, EngineKind};
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::image;
 use crate::plan::resources::{EnvVar, Resources, Secret};
-use crate::plan::{self, ImageFacts, Mode, Plan, Request, labels};
+use crate::plan::{self, Mode, Plan, Request};
 use crate::probe;
 use crate::trace;
 
@@ -61,23 +61,22 @@ type Prepared = (
 pub fn prepare(args: &RunArgs) -> Result<Prepared> {
     let req = request(args)?;
     let mut host = probe::probe_for(req.engine);
-    if plan::runtime::Family::of_request(&req) == Some(plan::runtime::Family::Gvisor) {
+    if plan::runtime::needs_versions(&req) {
         probe::runtime_versions(&mut host);
     }
     trace::mark("probed the host");
     let engine = plan::choose_engine(&req, &host)?;
-    let image = image_facts(&Engine::new(engine.kind, &engine.binary), &req.image)?;
+    let image = probe::image::inspect(&Engine::new(engine.kind, &engine.binary), &req.image)?;
     trace::mark("inspected the image");
-    let mut plan = plan::make(&req, &host, &image)?;
+    let mut plan = plan::make_on(&req, &host, engine, &image.facts)?;
     let memory = if plan.inner.engine.is_some() {
-        let id = apply::stepdown::image_id(&apply::engine_for(&plan), &plan.image);
         // A kept sandbox mounts its report directory at every start.
         let keep = !req.rm;
         apply::stepdown::prepare(
             &mut plan,
             &host,
             engine,
-            &id,
+            &image.id,
             &crate::paths::cache_dir(),
             keep,
         )
@@ -247,20 +246,4 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
 
 pub use crate::plan::name::default_name;
 
-pub fn image_facts(engine: &Engine, image: &str) -> Result<ImageFacts> {
-    let Some(labels_json) = engine.image_labels(image)? else {
-        return Ok(ImageFacts::default());
-    };
-    let engines = labels_json.get(labels::ENGINES).map(|list| {
-        list.split(',')
-            .filter_map(|e| EngineKind::parse(e.trim()))
-            .collect::<Vec<_>>()
-    });
-    Ok(ImageFacts {
-        exists: true,
-        engines,
-        systemd: labels_json
-            .get(labels::SYSTEMD)
-            .is_some_and(|v| v == "true"),
-    })
-}
+pub use crate::probe::image::facts as image_facts;

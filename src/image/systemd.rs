@@ -128,7 +128,7 @@ pub fn containerfile(parent: &str, digest: &str) -> String {
 
 /// The image's ID in `engine`, if it has the image.
 fn image_id(engine: &Engine, image: &str) -> Option<String> {
-    let id = crate::apply::stepdown::image_id(engine, image);
+    let id = crate::probe::image::inspect(engine, image).ok()?.id;
     (!id.is_empty()).then_some(id)
 }
 

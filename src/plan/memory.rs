@@ -10,7 +10,12 @@ use crate::probe::facts::{EngineFacts, HostFacts};
 
 use super::outer::OuterStep;
 use super::stepdown::Recipe;
+use std::path::Path;
+
+use super::Plan;
+use crate::spec::images::CANARY;
 use crate::spec::init::InnerEngineSpec;
+use crate::spec::{Mount, Why};
 
 pub use crate::spec::init::{REPORT_DIR, REPORT_FILE};
 
@@ -74,6 +79,70 @@ pub struct Memory {
     /// Steps outside that let the sandbox start, in order.
     #[serde(default)]
     pub outer: Vec<OuterStep>,
+}
+
+/// Start a dind plan from what is remembered for this host (`memory`, read
+/// from `slot`), or with the canary when nothing is; the init reports what
+/// worked into `report_dir`, mounted in.
+pub fn start_from(
+    plan: &mut Plan,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    memory: Option<&Memory>,
+    slot: &Path,
+    report_dir: &Path,
+) {
+    let Some(inner) = plan.inner.engine.as_ref().map(|e| e.kind) else {
+        return;
+    };
+    let (canary, note) = match memory {
+        Some(memory) => {
+            if let Some(spec) = plan.inner.engine.as_mut() {
+                memory.recipe.set(spec);
+            }
+            for step in &memory.outer {
+                step.apply(plan, host, engine);
+            }
+            let mut steps: Vec<&str> = memory.outer.iter().map(OuterStep::what).collect();
+            steps.extend(memory.steps.iter().map(String::as_str));
+            let how = if steps.is_empty() {
+                "as planned".to_string()
+            } else {
+                format!("after stepping down: {}", steps.join("; "))
+            };
+            (
+                None,
+                format!(
+                    "remembered from an earlier start on this host ({}): nested {inner} containers ran {how}; the canary is skipped",
+                    slot.display()
+                ),
+            )
+        }
+        None => (
+            Some(CANARY.to_string()),
+            format!(
+                "no remembered set-up for these host facts: the start ends with a nested run of {CANARY}, stepping down until it works"
+            ),
+        ),
+    };
+    plan.notes.push(note);
+    if let Some(spec) = plan.inner.engine.as_mut() {
+        spec.canary = canary;
+        spec.report = Some(REPORT_DIR.to_string());
+    }
+    plan.spec.mounts.push(Why::new(
+        Mount::bind(report_dir.display().to_string(), REPORT_DIR),
+        "where the init reports the inner set-up that worked, which dindbox remembers for this host",
+    ));
+}
+
+/// The report directory could not be made: the sandbox starts without it,
+/// and nothing is remembered.
+pub fn without_report(plan: &mut Plan) {
+    plan.spec.mounts.retain(|m| m.value.target() != REPORT_DIR);
+    if let Some(spec) = plan.inner.engine.as_mut() {
+        spec.report = None;
+    }
 }
 
 /// The remembered recipe when its key is this start's; None otherwise.

@@ -286,8 +286,17 @@ impl Plan {
 
 /// Make the plan, or refuse with the reasons and what would fix them.
 pub fn make(req: &Request, host: &HostFacts, image: &ImageFacts) -> Result<Plan> {
+    make_on(req, host, choose_engine(req, host)?, image)
+}
+
+/// Make the plan on the engine `choose_engine` chose.
+pub fn make_on(
+    req: &Request,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    image: &ImageFacts,
+) -> Result<Plan> {
     check_workspace(&req.workspace)?;
-    let engine = choose_engine(req, host)?;
     check_image(req, image)?;
     let view = remote::view(host, engine);
     let host = view.as_ref();

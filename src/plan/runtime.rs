@@ -328,6 +328,12 @@ fn sysbox_limits(req: &Request, engine: &EngineFacts) -> Result<()> {
     Ok(())
 }
 
+/// Whether planning `req` needs the runtimes' versions (gVisor's release
+/// decides its network flags): asking costs a process each.
+pub fn needs_versions(req: &Request) -> bool {
+    Family::of_request(req) == Some(Family::Gvisor)
+}
+
 /// The runtime's flags, and what it changes in the plan, with the reasons.
 /// Called after the mode has made its plan.
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) {

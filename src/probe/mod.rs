@@ -7,6 +7,7 @@ pub mod facts;
 #[cfg(test)]
 pub mod fixtures;
 pub mod host;
+pub mod image;
 
 use std::path::PathBuf;
 
