@@ -6,7 +6,9 @@
 use super::inner::CgroupSetup;
 use super::tests::{has, our_image, plan, refusal, request};
 use super::*;
+use crate::engine::EngineKind;
 use crate::error::exit;
+use crate::probe::facts::CgroupLayout;
 use crate::probe::fixtures::{
     fedora_rootful, fedora_rootless, inside_a_container, macos_podman_machine, ubuntu,
     ubuntu_rootless_docker,

@@ -7,6 +7,8 @@ use std::fmt::Write;
 
 use super::tests::{our_image, request};
 use super::*;
+use crate::engine::EngineKind;
+use crate::error::Error;
 use crate::probe::fixtures;
 
 /// The fixture hosts, and some of them with a stronger runtime installed.

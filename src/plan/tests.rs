@@ -6,8 +6,12 @@ use std::path::PathBuf;
 
 use super::inner::{CgroupSetup, Ulimits};
 use super::*;
+use crate::engine::EngineKind;
+use crate::error::Error;
 use crate::probe::facts::{HostFacts, SelinuxMode};
 use crate::probe::fixtures::{this_machine, ubuntu};
+use crate::render::Arg;
+use crate::spec::init::InnerSpec;
 
 pub(super) fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request {
     Request {

@@ -1,0 +1,258 @@
+//! What planning takes and gives: the request, the image's facts, and the
+//! plan (the spec, the init's spec, and what runs beside the sandbox).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::inner::InnerSpec;
+use super::resources;
+use crate::engine::EngineKind;
+use crate::error::{Error, Result, suggest};
+use crate::render::Arg;
+use crate::spec::Spec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Common,
+    Sock,
+    Dind,
+}
+
+impl Mode {
+    pub const NAMES: [&'static str; 3] = ["common", "sock", "dind"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Common => "common",
+            Mode::Sock => "sock",
+            Mode::Dind => "dind",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "common" => Ok(Mode::Common),
+            "sock" => Ok(Mode::Sock),
+            "dind" => Ok(Mode::Dind),
+            other => Err(unknown_value("mode", other, &Mode::NAMES)),
+        }
+    }
+}
+
+/// Parse an engine name given on the command line.
+pub fn parse_engine(what: &str, s: &str) -> Result<EngineKind> {
+    EngineKind::parse(s).ok_or_else(|| unknown_value(what, s, &["podman", "docker"]))
+}
+
+fn unknown_value(what: &str, value: &str, valid: &[&str]) -> Error {
+    let mut e = Error::usage(format!("unknown {what} `{value}`"));
+    if let Some(near) = suggest(value, valid) {
+        e = e.hint(format!("did you mean `{near}`?"));
+    }
+    e.hint(format!("valid values: {}", valid.join(", ")))
+}
+
+/// What the user asked for, after the command line was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub mode: Mode,
+    /// The host engine, when the user named one.
+    pub engine: Option<EngineKind>,
+    /// The engine inside a dind sandbox.
+    pub inner: EngineKind,
+    pub image: String,
+    pub name: String,
+    /// The user named the sandbox (`-n`).
+    pub named: bool,
+    /// A shell command line (`-x`); None for an interactive shell.
+    pub command: Option<String>,
+    /// Host directory mounted at the same path and used as the working directory.
+    pub workspace: PathBuf,
+    pub rm: bool,
+    /// stdin and stdout are a terminal.
+    pub tty: bool,
+    /// The user asked for --privileged.
+    pub privileged: bool,
+    /// The dindbox binary on the host, mounted in as the sandbox's init.
+    pub init_binary: PathBuf,
+    /// Image tarballs on the host to load into a dind sandbox's inner engine.
+    pub preload: Vec<PathBuf>,
+    /// How long the inner engine may take to answer.
+    pub ready_timeout_ms: u64,
+    /// Let an inner dockerd manage iptables itself (`--inner-iptables`).
+    pub engine_firewall: bool,
+    /// Trace the init's phases too (DINDBOX_TRACE).
+    pub trace: bool,
+    /// The network the user asked for; None lets the plan choose.
+    pub network: Option<String>,
+    /// Environment for the sandbox; passed through `env_file`, never on a command line.
+    pub env: Vec<resources::EnvVar>,
+    /// Where `run` writes the environment (mode 0600, removed when the run ends).
+    pub env_file: PathBuf,
+    /// Bind mounts (`-v`, volumes).
+    pub volumes: Vec<resources::Volume>,
+    /// Published ports (`-p`, ports), checked.
+    pub ports: Vec<String>,
+    /// CPU, memory and process limits.
+    pub resources: resources::Resources,
+    /// Where the workspace is mounted inside (`--container-path`; by default its host path).
+    pub container_workspace: PathBuf,
+    /// OCI runtime for the sandbox (`--runtime`).
+    pub runtime: Option<String>,
+    /// Boot systemd as the sandbox's PID 1, the inner engine a unit of it (`--systemd`).
+    pub systemd: bool,
+}
+
+/// What is known of the sandbox image before anything starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ImageFacts {
+    pub exists: bool,
+    /// From the image's label; None for an image dindbox did not build.
+    pub engines: Option<Vec<EngineKind>>,
+    /// The image carries the label of images made for `--systemd`.
+    #[serde(default)]
+    pub systemd: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub mode: Mode,
+    pub engine: EngineKind,
+    pub engine_binary: String,
+    pub name: String,
+    /// What the sandbox is, item by item; `command()` spells it for the engine.
+    pub spec: Spec,
+    pub image: String,
+    /// What the sandbox's init does before the command.
+    pub inner: InnerSpec,
+    /// Volumes this sandbox owns, removed with it.
+    pub volumes: Vec<String>,
+    /// Things the user should know about this plan (trade-offs, step-downs).
+    pub notes: Vec<String>,
+    pub rm: bool,
+    /// A host process that lives as long as the sandbox (Podman's API service).
+    pub service: Option<HostService>,
+    /// Labels that say what the sandbox was made from (see `identity`).
+    pub identity: std::collections::BTreeMap<String, String>,
+    /// A kept sandbox: the arguments of `ENGINE exec` that run the command in
+    /// it; None for a throw-away sandbox, whose init runs the command itself.
+    pub exec: Option<Vec<String>>,
+    /// The sandbox's environment (values masked when shown), written to `env_file` at run time.
+    pub env: Vec<resources::EnvVar>,
+    pub env_file: Option<PathBuf>,
+}
+
+/// A process dindbox starts on the host before the sandbox and stops after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostService {
+    pub argv: Vec<String>,
+    /// The socket it serves; the sandbox starts once this answers.
+    pub socket: String,
+    /// The sandbox's own directory for it (socket, log, configuration),
+    /// private to its owner; removed with the service.
+    pub dir: String,
+    /// A configuration file written for it, and the variable that names it.
+    pub config: Option<ServiceConfig>,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceConfig {
+    pub env: String,
+    pub content: String,
+}
+
+/// A plan as `plan --json` shows it: the spec, and the command it is spelled as.
+#[derive(Serialize)]
+struct Shown<'a> {
+    mode: Mode,
+    engine: EngineKind,
+    engine_binary: &'a str,
+    name: &'a str,
+    /// Flags before the `run` subcommand (podman's `--runtime`).
+    global: Vec<Arg>,
+    /// Flags of `run`, before the image.
+    run: Vec<Arg>,
+    image: &'a str,
+    inner: &'a InnerSpec,
+    volumes: &'a [String],
+    notes: &'a [String],
+    rm: bool,
+    service: &'a Option<HostService>,
+    identity: &'a std::collections::BTreeMap<String, String>,
+    exec: &'a Option<Vec<String>>,
+    env: &'a [resources::EnvVar],
+    env_file: &'a Option<PathBuf>,
+    spec: &'a Spec,
+}
+
+impl Serialize for Plan {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let command = self.command();
+        Shown {
+            mode: self.mode,
+            engine: self.engine,
+            engine_binary: &self.engine_binary,
+            name: &self.name,
+            global: command.global,
+            run: command.run,
+            image: &self.image,
+            inner: &self.inner,
+            volumes: &self.volumes,
+            notes: &self.notes,
+            rm: self.rm,
+            service: &self.service,
+            identity: &self.identity,
+            exec: &self.exec,
+            env: &self.env,
+            env_file: &self.env_file,
+            spec: &self.spec,
+        }
+        .serialize(s)
+    }
+}
+
+impl Plan {
+    /// The spec, spelled as the engine's flags, each group with its reason.
+    pub fn command(&self) -> crate::render::Command {
+        crate::render::command(self.engine, &self.name, &self.spec)
+    }
+
+    /// The whole engine command line.
+    pub fn argv(&self) -> Vec<String> {
+        let command = self.command();
+        let mut argv = vec![self.engine_binary.clone()];
+        argv.extend(command.global.iter().flat_map(|a| a.args.iter().cloned()));
+        argv.push("run".into());
+        argv.extend(command.run.iter().flat_map(|a| a.args.iter().cloned()));
+        argv.push(self.image.clone());
+        argv.extend(self.init_args());
+        argv
+    }
+
+    /// The engine's global flags every later command on this sandbox needs
+    /// (Podman's `--runtime`).
+    pub fn global_args(&self) -> Vec<String> {
+        self.command()
+            .global
+            .iter()
+            .flat_map(|a| a.args.iter().cloned())
+            .collect()
+    }
+
+    /// The whole `ENGINE exec` command line of a kept sandbox.
+    pub fn exec_argv(&self) -> Option<Vec<String>> {
+        let exec = self.exec.as_ref()?;
+        let mut argv = vec![self.engine_binary.clone()];
+        argv.extend(self.global_args());
+        argv.extend(exec.iter().cloned());
+        Some(argv)
+    }
+
+    /// The arguments after the image: the init role and its spec.
+    pub fn init_args(&self) -> Vec<String> {
+        vec!["init".into(), "--spec".into(), self.inner.to_json()]
+    }
+}
