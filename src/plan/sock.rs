@@ -135,10 +135,13 @@ fn podman_service(
     );
     let config = ulimits(host).map(|u| ServiceConfig {
         env: crate::engine::podman::config_env(engine.server_version.as_deref()).to_string(),
-        content: format!(
-            "[containers]\ndefault_ulimits = [\"nofile={0}:{0}\", \"nproc={1}:{1}\"]\n",
-            u.nofile, u.nproc
-        ),
+        content: crate::render::podman::containers_conf([(
+            "containers",
+            toml::Table::from_iter([(
+                "default_ulimits".to_string(),
+                crate::render::podman::default_ulimits(u),
+            )]),
+        )]),
     });
     let why = if req.rm {
         "no Podman API socket answers on this host: dindbox serves one for this sandbox and stops it afterwards"

@@ -3,6 +3,7 @@
 //! stop, need it too).
 
 use super::{Arg, Command, Spelling};
+use crate::spec::init::Ulimits;
 use crate::spec::{Boot, SecurityOpt, Spec};
 
 pub struct Podman;
@@ -54,4 +55,22 @@ pub fn service_argv(binary: &str, runtime: Option<&str>, socket: &str) -> Vec<St
 /// The global flags that make every command of Podman's use `runtime`.
 pub fn global_runtime(runtime: &str) -> Vec<String> {
     vec!["--runtime".to_string(), runtime.to_string()]
+}
+
+/// containers.conf's `default_ulimits` for nested containers.
+pub fn default_ulimits(ulimits: Ulimits) -> toml::Value {
+    let Ulimits { nofile, nproc } = ulimits;
+    toml::Value::Array(vec![
+        format!("nofile={nofile}:{nofile}").into(),
+        format!("nproc={nproc}:{nproc}").into(),
+    ])
+}
+
+/// A containers.conf of these tables (`containers`, `engine`, ...).
+pub fn containers_conf(tables: impl IntoIterator<Item = (&'static str, toml::Table)>) -> String {
+    let conf: toml::Table = tables
+        .into_iter()
+        .map(|(name, table)| (name.to_string(), table.into()))
+        .collect();
+    toml::to_string(&conf).expect("a table of strings serialises")
 }
