@@ -56,31 +56,19 @@ fn pack_store(
 ) -> Result<PathBuf> {
     let out = work.join(format!("{inner}-store.tar"));
     let req = Request {
-        mode: Mode::Dind,
         engine: Some(engine.kind),
         inner,
-        image: base.to_string(),
-        name: crate::plan::name::default_name(Mode::Dind),
-        named: false,
         command: Some(pack_script(inner, &out)),
-        workspace: work.to_path_buf(),
-        rm: true,
-        tty: false,
-        privileged: false,
-        init_binary: crate::paths::own_executable()?,
         preload: vec![canary.to_path_buf()],
-        ready_timeout_ms: 60_000,
-        engine_firewall: false,
         trace: crate::trace::enabled(),
-        network: None,
-        env: Vec::new(),
         env_file: apply::envfile::path_for("seed"),
-        volumes: Vec::new(),
-        ports: Vec::new(),
-        resources: Default::default(),
-        container_workspace: work.to_path_buf(),
-        runtime: None,
-        systemd: false,
+        ..Request::new(
+            Mode::Dind,
+            base,
+            &crate::plan::name::default_name(Mode::Dind),
+            work.to_path_buf(),
+            crate::paths::own_executable()?,
+        )
     };
     let host = probe::probe_for(Some(engine.kind));
     let image = ImageFacts {

@@ -12,7 +12,7 @@ use crate::error::{Error, Result, suggest};
 use crate::render::Arg;
 use crate::spec::Spec;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Common,
@@ -21,8 +21,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const NAMES: [&'static str; 3] = ["common", "sock", "dind"];
-
+    /// As clap names it (a test holds the two together).
     pub fn name(self) -> &'static str {
         match self {
             Mode::Common => "common",
@@ -32,13 +31,22 @@ impl Mode {
     }
 
     pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "common" => Ok(Mode::Common),
-            "sock" => Ok(Mode::Sock),
-            "dind" => Ok(Mode::Dind),
-            other => Err(unknown_value("mode", other, &Mode::NAMES)),
-        }
+        parse_value("mode", s)
     }
+}
+
+/// Parse a value of `T` by its name; an unknown one is a usage error with the
+/// nearest name and every valid one.
+pub fn parse_value<T: clap::ValueEnum>(what: &str, s: &str) -> Result<T> {
+    T::from_str(s, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        unknown_value(what, s, &names)
+    })
 }
 
 /// Parse an engine name given on the command line.
@@ -103,6 +111,46 @@ pub struct Request {
     pub runtime: Option<String>,
     /// Boot systemd as the sandbox's PID 1, the inner engine a unit of it (`--systemd`).
     pub systemd: bool,
+}
+
+impl Request {
+    /// A throw-away sandbox of `mode` with every other option at its default,
+    /// for callers that fill in only what they need (image builds, tests).
+    pub fn new(
+        mode: Mode,
+        image: &str,
+        name: &str,
+        workspace: PathBuf,
+        init_binary: PathBuf,
+    ) -> Self {
+        Request {
+            mode,
+            engine: None,
+            inner: EngineKind::Podman,
+            image: image.to_string(),
+            name: name.to_string(),
+            named: false,
+            command: None,
+            container_workspace: workspace.clone(),
+            workspace,
+            rm: true,
+            tty: false,
+            privileged: false,
+            init_binary,
+            preload: Vec::new(),
+            ready_timeout_ms: 60_000,
+            engine_firewall: false,
+            trace: false,
+            network: None,
+            env: Vec::new(),
+            env_file: PathBuf::new(),
+            volumes: Vec::new(),
+            ports: Vec::new(),
+            resources: Default::default(),
+            runtime: None,
+            systemd: false,
+        }
+    }
 }
 
 /// What is known of the sandbox image before anything starts.

@@ -15,31 +15,18 @@ use crate::spec::init::InnerSpec;
 
 pub(super) fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind) -> Request {
     Request {
-        mode,
         engine,
         inner,
-        image: "localhost/dindbox/sandbox:0.1.0".into(),
-        name: "box".into(),
-        named: false,
         command: Some("docker ps".into()),
-        workspace: PathBuf::from("/home/u/project"),
-        rm: true,
-        tty: false,
-        privileged: false,
-        init_binary: PathBuf::from("/usr/local/bin/dindbox"),
         preload: vec![PathBuf::from("/root/.cache/dindbox/preload/canary.tar")],
-        ready_timeout_ms: 60_000,
-        engine_firewall: false,
-        trace: false,
-        network: None,
-        env: Vec::new(),
         env_file: PathBuf::from("/run/user/0/dindbox/env/box.env"),
-        volumes: Vec::new(),
-        ports: Vec::new(),
-        resources: Default::default(),
-        container_workspace: PathBuf::from("/home/u/project"),
-        runtime: None,
-        systemd: false,
+        ..Request::new(
+            mode,
+            "localhost/dindbox/sandbox:0.1.0",
+            "box",
+            PathBuf::from("/home/u/project"),
+            PathBuf::from("/usr/local/bin/dindbox"),
+        )
     }
 }
 
@@ -67,6 +54,15 @@ fn line(plan: &Plan) -> String {
 
 pub(super) fn has(plan: &Plan, flags: &[&str]) -> bool {
     plan.command().run.iter().any(|a| a.args == flags)
+}
+
+#[test]
+fn modes_are_named_as_clap_names_them() {
+    use clap::ValueEnum;
+    for mode in Mode::value_variants() {
+        assert_eq!(mode.name(), mode.to_possible_value().unwrap().get_name());
+        assert_eq!(Mode::parse(mode.name()).unwrap(), *mode);
+    }
 }
 
 #[test]
