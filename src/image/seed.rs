@@ -33,7 +33,7 @@ pub fn digest(base: &str, canary: &str) -> String {
 /// What the seeding sandbox runs once its init has loaded the canary: stop
 /// the engine cleanly, then pack its store into the workspace.
 pub fn pack_script(inner: EngineKind, out: &Path) -> String {
-    let dir = plan::dind::storage_path(inner).trim_start_matches("/var/lib/");
+    let dir = crate::spec::init::storage_path(inner).trim_start_matches("/var/lib/");
     let stop = match inner {
         EngineKind::Docker => {
             "kill -TERM \"$(cat /var/run/docker.pid)\" && while [ -e /var/run/docker.pid ]; do sleep 0.05; done && "

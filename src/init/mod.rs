@@ -97,7 +97,7 @@ fn set_up(spec: &InnerSpec) -> Result<Option<Child>, String> {
     let Some(engine) = prepare(spec)? else {
         return Ok(None);
     };
-    match engine::start(engine) {
+    match stepdown::start(engine) {
         Ok(running) => Ok(running.daemon),
         Err(e) => Err(e.report(engine.kind)),
     }

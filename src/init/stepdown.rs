@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::engine::{Running, STORAGE_CONF, StartError, run_canary, start_once};
+use super::engine::{
+    Running, STORAGE_CONF, StartError, clear_stale_run_state, run_canary, start_once,
+};
 use crate::plan::inner::InnerEngineSpec;
 use crate::plan::memory::{Memory, REPORT_FILE};
 use crate::plan::stepdown::{Inside, Recipe, next_step};
@@ -130,7 +132,10 @@ fn headline(e: &StartError, report: &str) -> String {
     }
 }
 
+/// Start the engine, stepping down from the planned set-up until nested
+/// containers run.
 pub fn start(planned: &InnerEngineSpec) -> Result<Running, StartError> {
+    clear_stale_run_state();
     let inside = inside();
     let mut spec = planned.clone();
     let mut steps: Vec<String> = Vec::new();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
 
-use super::{engine, state};
+use super::{state, stepdown};
 use crate::error::exit;
 use crate::plan::inner::{CgroupSetup, INIT_PATH, InnerSpec};
 use crate::trace;
@@ -192,7 +192,7 @@ pub fn unit(spec_file: &Path) -> i32 {
         eprintln!("dindbox: {e}");
     }
     let daemon = match &spec.engine {
-        Some(engine) => match engine::start(engine) {
+        Some(engine) => match stepdown::start(engine) {
             Ok(running) => running.daemon,
             Err(e) => {
                 notify(&format!("STATUS={}", e.reason));

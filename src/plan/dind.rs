@@ -30,12 +30,7 @@ const ENGINE_CAPS: &[(&str, &str)] = &[
 /// Why dockerd cannot run in a rootless engine's container, on any host.
 const SECURITYFS_IN_USERNS: &str = "dockerd mounts securityfs (/sys/kernel/security), which the kernel refuses inside a user namespace, where a rootless engine's containers run (`mount: /sys/kernel/security: permission denied`)";
 
-pub fn storage_path(inner: EngineKind) -> &'static str {
-    match inner {
-        EngineKind::Docker => "/var/lib/docker",
-        EngineKind::Podman => "/var/lib/containers",
-    }
-}
+pub use crate::spec::init::storage_path;
 
 pub fn storage_volume(name: &str) -> String {
     format!("{name}-storage")

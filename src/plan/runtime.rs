@@ -429,7 +429,7 @@ fn runcvm(plan: &mut Plan, req: &Request) {
         vec![Var::new("RUNCVM_KERNEL_ARGS", "systemd.unified_cgroup_hierarchy=0")],
         "RunCVM's guest kernel supports only part of cgroup v2 (BPF device control among the missing): nested runc needs the v1 hierarchy",
     ));
-    let path = super::dind::storage_path(req.inner);
+    let path = crate::spec::init::storage_path(req.inner);
     if let Some(storage) = plan
         .spec
         .mounts

@@ -74,6 +74,14 @@ impl Storage {
     }
 }
 
+/// Where an inner engine keeps its images and containers.
+pub fn storage_path(inner: EngineKind) -> &'static str {
+    match inner {
+        EngineKind::Docker => "/var/lib/docker",
+        EngineKind::Podman => "/var/lib/containers",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 pub enum CgroupSetup {

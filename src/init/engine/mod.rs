@@ -72,7 +72,7 @@ const STALE_RUN_STATE: [&str; 7] = [
 ];
 
 /// The init is the first process of this boot: no engine can be running yet.
-fn clear_stale_run_state() {
+pub fn clear_stale_run_state() {
     for path in STALE_RUN_STATE {
         let path = Path::new(path);
         let _ = match path.symlink_metadata() {
@@ -81,13 +81,6 @@ fn clear_stale_run_state() {
             Err(_) => Ok(()),
         };
     }
-}
-
-/// Start the engine, stepping down from the planned set-up until nested
-/// containers run (see `init/stepdown.rs`).
-pub fn start(spec: &InnerEngineSpec) -> Result<Running, StartError> {
-    clear_stale_run_state();
-    super::stepdown::start(spec)
 }
 
 /// One attempt with one set-up: the engine started, answering, and its
@@ -213,11 +206,11 @@ fn preload(spec: &InnerEngineSpec) -> Result<(), StartError> {
     tarballs.sort();
     // A store of its own (vfs) has its own list of what was loaded into it.
     let marker = match spec.storage {
-        Some(storage @ crate::plan::stepdown::Storage::Vfs) => {
+        Some(storage @ crate::spec::init::Storage::Vfs) => {
             let _ = std::fs::create_dir_all(storage.graphroot());
             Path::new(storage.graphroot()).join(PRELOADED)
         }
-        _ => Path::new(crate::plan::dind::storage_path(kind)).join(PRELOADED),
+        _ => Path::new(crate::spec::init::storage_path(kind)).join(PRELOADED),
     };
     let listed = std::fs::read_to_string(&marker).unwrap_or_default();
     let todo = not_preloaded(&tarballs, &listed);
