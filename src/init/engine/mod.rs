@@ -229,22 +229,17 @@ fn preload(spec: &InnerEngineSpec) -> Result<(), StartError> {
     Ok(())
 }
 
+/// An inner engine's spec for tests: runc, limits below the engines' default,
+/// dockerd with its own firewall.
 #[cfg(test)]
 pub(super) fn test_spec(kind: EngineKind) -> InnerEngineSpec {
     InnerEngineSpec {
-        kind,
-        runtime: "runc".into(),
         ulimits: Some(crate::spec::init::Ulimits {
             nofile: 20000,
             nproc: 9000,
         }),
-        ready_timeout_ms: 1000,
         engine_firewall: true,
-        cgroups_disabled: false,
-        nested_host_network: false,
-        storage: None,
-        canary: None,
-        report: None,
+        ..crate::plan::stepdown::test_spec(kind, "runc", false)
     }
 }
 
