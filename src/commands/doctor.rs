@@ -7,8 +7,6 @@ mod matrix;
 mod matrix_tests;
 mod render;
 
-use std::io::Write;
-
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
@@ -53,7 +51,7 @@ pub fn run(args: DoctorArgs) -> Result<i32> {
     } else {
         format!("{}\n{}", report(&facts), render::matrix(&rows, &changes))
     };
-    print(&text)?;
+    crate::output::print(&text)?;
     Ok(0)
 }
 
@@ -81,16 +79,6 @@ fn sandbox_image(facts: &HostFacts, kind: EngineKind, image: &str) -> Result<Ima
             crate::commands::run::image_facts(&Engine::new(e.kind, &e.binary), image)
         }
         _ => Ok(ImageFacts::default()),
-    }
-}
-
-/// Write to stdout; a reader that went away (`doctor | head`) is not an error.
-fn print(text: &str) -> Result<()> {
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::failure("could not write to stdout").cause(e.to_string()))
-        }
-        _ => Ok(()),
     }
 }
 

@@ -243,7 +243,10 @@ impl Plan {
     /// The engine's global flags every later command on this sandbox needs
     /// (Podman's `--runtime`).
     pub fn global_args(&self) -> Vec<String> {
-        self.global.iter().flat_map(|a| a.args.iter().cloned()).collect()
+        self.global
+            .iter()
+            .flat_map(|a| a.args.iter().cloned())
+            .collect()
     }
 
     /// The whole `ENGINE exec` command line of a kept sandbox.
