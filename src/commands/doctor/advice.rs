@@ -143,7 +143,7 @@ fn device_remarks(f: &HostFacts) -> Vec<String> {
             None => Some(format!(
                 "{path} is absent: {who} needs it (`modprobe {module}`) {instead}"
             )),
-            Some(d) if d.mode & 0o006 != 0o006 => Some(format!(
+            Some(d) if !d.open_to_users() => Some(format!(
                 "{path} is {:04o}: {who} needs `chmod 666 {path}` {instead}",
                 d.mode
             )),

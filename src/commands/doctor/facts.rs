@@ -1,5 +1,7 @@
 //! The doctor's report of the facts: the engines and the host, as tables.
 
+use comfy_table::{Table, presets};
+
 use crate::probe::facts::{
     CgroupLayout, DeviceNode, EngineFacts, HostFacts, SelinuxMode, SubIdRange,
 };
@@ -22,27 +24,15 @@ pub(super) fn report(facts: &HostFacts) -> String {
     out.join("\n") + "\n"
 }
 
-/// Rows of cells, each column padded to its widest cell, indented by two spaces.
+/// Rows of cells, each column padded to its widest cell, two spaces apart,
+/// indented by two spaces; no borders, nothing wrapped.
 fn table(rows: &[Vec<String>]) -> Vec<String> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    rows.iter()
-        .map(|row| {
-            let cells: Vec<String> = row
-                .iter()
-                .zip(&widths)
-                .map(|(cell, w)| format!("{cell:<w$}"))
-                .collect();
-            format!("  {}", cells.join("  ")).trim_end().to_string()
-        })
+    let mut t = Table::new();
+    // No lines: each cell padded by one space on either side.
+    t.load_style(presets::NOTHING);
+    t.add_rows(rows.iter().cloned());
+    t.lines()
+        .map(|l| format!(" {l}").trim_end().to_string())
         .collect()
 }
 
@@ -270,6 +260,16 @@ mod tests {
     use super::*;
     use crate::engine::EngineKind;
     use crate::probe::fixtures::this_machine;
+
+    #[test]
+    fn table_of_short_rows_and_an_empty_cell() {
+        let rows = vec![
+            vec!["key".to_string(), String::new(), "z".to_string()],
+            vec!["k".to_string(), "v".to_string()],
+            vec!["k".to_string()],
+        ];
+        assert_eq!(table(&rows), vec!["  key     z", "  k    v", "  k"]);
+    }
 
     #[test]
     fn table_pads_every_column_but_the_last() {
