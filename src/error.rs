@@ -96,26 +96,12 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// The candidate closest to `word`, if it is close enough to be a typo.
+/// The candidate closest to `word` (by Levenshtein distance, the first of
+/// equals), if it is close enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
-        .map(|c| (distance(&word.to_lowercase(), c), *c))
+        .map(|c| (strsim::levenshtein(&word.to_lowercase(), c), *c))
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -142,5 +128,17 @@ mod tests {
         assert_eq!(suggest("dnd", &["common", "sock", "dind"]), Some("dind"));
         assert_eq!(suggest("podmn", &["podman", "docker"]), Some("podman"));
         assert_eq!(suggest("kubernetes", &["podman", "docker"]), None);
+        // The word is lowered, the candidates are not.
+        assert_eq!(suggest("DIND", &["common", "sock", "dind"]), Some("dind"));
+        let keys = crate::config::format::KEYS;
+        assert_eq!(suggest("containerMod", keys), Some("containerMode"));
+        assert_eq!(suggest("volume", keys), Some("volumes"));
+        assert_eq!(suggest("innerTimout", keys), Some("innerTimeout"));
+        // Up to a third of the candidate's length, and at least 2, may differ.
+        assert_eq!(suggest("rn", &["rm"]), Some("rm"));
+        assert_eq!(suggest("xyz", &["rm"]), None);
+        assert_eq!(suggest("envfle", keys), Some("envFile"));
+        // Of candidates as near, the first.
+        assert_eq!(suggest("pod", &["podA", "podB"]), Some("podA"));
     }
 }

@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod image;
 mod init;
+mod output;
 mod paths;
 mod plan;
 mod probe;
@@ -21,6 +22,13 @@ use clap::Parser;
 fn main() {
     trace::mark("start");
     let cli = cli::Cli::parse();
+    // The roles inside a sandbox keep std's behaviour.
+    if !matches!(
+        cli.command,
+        cli::Command::Init(_) | cli::Command::Enter(_) | cli::Command::EngineUnit(_)
+    ) {
+        output::quiet_on_closed_stdout();
+    }
     let code = match commands::dispatch(cli.command) {
         Ok(code) => code,
         Err(err) => {

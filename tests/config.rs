@@ -365,6 +365,50 @@ fn volumes_ports_and_limits_from_files_and_flags_reach_the_engine() {
 }
 
 #[test]
+fn network_rm_and_the_inner_engines_keys_from_files_reach_the_engine() {
+    let _guard = shared();
+    let f = Fixture::new();
+    f.profile("offline.toml", "network = \"none\"\nrm = true\n");
+    f.profile(
+        "slow.json",
+        "{\"containerMode\": \"dind\", \"inner\": \"docker\", \"innerTimeout\": 90, \"innerIptables\": true}",
+    );
+    for eng in ENGINES {
+        let name = unique(&format!("keys-{eng}"));
+        let _cleanup = Cleanup::new(eng).container(&name);
+        let run = f
+            .run(&[
+                "run",
+                "-r",
+                "offline",
+                "--engine",
+                eng,
+                "-n",
+                &name,
+                "-x",
+                "ls /sys/class/net",
+            ])
+            .ok();
+        assert_eq!(run.stdout, "lo\n", "{eng}: stderr:\n{}", run.stderr);
+        assert!(!container_exists(eng, &name), "{eng}: rm from the profile");
+        let command = f
+            .run(&["config", "command", "-r", "slow", "--engine", eng])
+            .ok();
+        for part in [
+            "io.dindbox.timeout-ms=90000",
+            "\"ready_timeout_ms\":90000",
+            "\"engine_firewall\":true",
+        ] {
+            assert!(
+                command.stdout.contains(part),
+                "{eng}: no {part} in {}",
+                command.stdout
+            );
+        }
+    }
+}
+
+#[test]
 fn import_manyoyo_writes_profiles_reports_what_it_cannot_map_and_keeps_files() {
     let f = Fixture::new();
     f.write(

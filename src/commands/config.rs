@@ -3,6 +3,7 @@
 use crate::cli::ConfigCommand;
 use crate::config;
 use crate::error::{Error, Result};
+use crate::output;
 use crate::process::quote_argv;
 
 pub fn run(cmd: ConfigCommand) -> Result<i32> {
@@ -15,16 +16,16 @@ pub fn run(cmd: ConfigCommand) -> Result<i32> {
             // Every value checked as a run would check it, before anything is shown.
             super::run::request_from(&args, &resolved)?;
             if args.json {
-                println!("{}", config::show::json(&resolved));
+                output::line(&config::show::json(&resolved))?;
             } else {
-                print!("{}", config::show::text(&resolved));
+                output::print(&config::show::text(&resolved))?;
             }
         }
         ConfigCommand::Command(args) => {
             let (_, plan, _, _) = super::run::prepare(&args)?;
-            println!("{}", quote_argv(&plan.argv()));
+            output::line(&quote_argv(&plan.argv()))?;
         }
-        ConfigCommand::Schema => println!("{}", config::format::schema()),
+        ConfigCommand::Schema => output::line(&config::format::schema())?,
     }
     Ok(0)
 }

@@ -204,29 +204,29 @@ fn manyoyo(args: &ImportArgs) -> Result<i32> {
     }
     let global_toml = dir.join("config.toml");
     for import in imports {
-        println!("{}", import.source);
+        crate::output::line(&import.source)?;
         let is_global =
             import.target.ends_with("config.json") && import.target.parent() == Some(&dir);
         if is_global && global_toml.exists() {
-            println!(
+            crate::output::line(&format!(
                 "  kept {}: dindbox reads one global file; copy these keys into it by hand",
                 global_toml.display()
-            );
+            ))?;
         } else {
             let text = serde_json::to_string_pretty(&Value::Object(import.keys.clone()))
                 .expect("JSON always serialises")
                 + "\n";
             if write_file(&import.target, &text, args.force)? {
-                println!("  wrote {}", import.target.display());
+                crate::output::line(&format!("  wrote {}", import.target.display()))?;
             } else {
-                println!(
+                crate::output::line(&format!(
                     "  kept {} (it exists; --force replaces it)",
                     import.target.display()
-                );
+                ))?;
             }
         }
         for skipped in &import.skipped {
-            println!("  not imported: {skipped}");
+            crate::output::line(&format!("  not imported: {skipped}"))?;
         }
         for name in import
             .keys
@@ -236,10 +236,10 @@ fn manyoyo(args: &ImportArgs) -> Result<i32> {
             .flatten()
         {
             if let Some(name) = name.as_str().filter(|n| !n.contains('/')) {
-                println!(
+                crate::output::line(&format!(
                     "  envFile `{name}` is read from {}/env/{name}.env",
                     dir.display()
-                );
+                ))?;
             }
         }
     }

@@ -144,6 +144,7 @@ fn value(s: &Option<Sourced<String>>) -> Option<&str> {
 pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
     let mode = Mode::parse(&cfg.mode.value).map_err(|e| located(e, &cfg.mode.from))?;
     check_flags_fit(args, mode)?;
+    cfg.check_fit(mode == Mode::Dind, args.recreate)?;
     let inner =
         plan::parse_engine("inner engine", value(&cfg.inner).unwrap_or("podman")).map_err(|e| {
             located(
@@ -161,10 +162,13 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
     if let Some(name) = &cfg.name {
         plan::check_name(&name.value).map_err(|e| located(e, &name.from))?;
     }
-    let inner_timeout = args.inner_timeout.unwrap_or(DEFAULT_INNER_TIMEOUT);
-    if inner_timeout == 0 {
-        return Err(Error::usage("--inner-timeout must be at least 1 second")
-            .hint(format!("give the seconds the inner engine may take to answer, e.g. `--inner-timeout {DEFAULT_INNER_TIMEOUT}`")));
+    let inner_timeout = cfg
+        .inner_timeout
+        .as_ref()
+        .map_or(DEFAULT_INNER_TIMEOUT, |t| t.value);
+    if let Some(t) = cfg.inner_timeout.as_ref().filter(|t| t.value == 0) {
+        return Err(located(Error::usage("--inner-timeout must be at least 1 second")
+            .hint(format!("give the seconds the inner engine may take to answer, e.g. `--inner-timeout {DEFAULT_INNER_TIMEOUT}`")), &t.from));
     }
     let workspace = cfg.workspace.value.clone();
     let init_binary = crate::paths::own_executable()?;
@@ -225,15 +229,15 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         named: cfg.name.is_some(),
         command: value(&cfg.command).map(String::from),
         workspace,
-        rm: args.rm,
+        rm: cfg.rm.as_ref().is_some_and(|s| s.value),
         tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
-        privileged: args.privileged,
+        privileged: cfg.privileged.as_ref().is_some_and(|s| s.value),
         init_binary,
         preload,
         ready_timeout_ms: inner_timeout * 1000,
-        engine_firewall: args.inner_iptables,
+        engine_firewall: cfg.inner_iptables.as_ref().is_some_and(|s| s.value),
         trace: trace::enabled(),
-        network: args.network.clone(),
+        network: value(&cfg.network).map(String::from),
         env,
         volumes,
         ports,

@@ -24,6 +24,16 @@ pub struct FileConfig {
     pub engine: Option<String>,
     /// Sandbox image (`--image`).
     pub image: Option<String>,
+    /// The sandbox's network, as the engine names it: bridge, slirp4netns, none, host, or a network's name (`--network`).
+    pub network: Option<String>,
+    /// Remove the sandbox and its storage when the command ends (`--rm`).
+    pub rm: Option<bool>,
+    /// Give the sandbox every privilege the host has (`--privileged`).
+    pub privileged: Option<bool>,
+    /// Let an inner dockerd manage iptables itself (`--inner-iptables`; dind only).
+    pub inner_iptables: Option<bool>,
+    /// Seconds the inner engine may take to answer, 1 or more; default 60 (`--inner-timeout`; dind only).
+    pub inner_timeout: Option<u64>,
     /// Image name without its tag; with `imageVersion`, an alternative to `image`.
     pub image_name: Option<String>,
     /// Image tag, used with `imageName`.
@@ -65,6 +75,11 @@ pub const KEYS: &[&str] = &[
     "inner",
     "engine",
     "image",
+    "network",
+    "rm",
+    "privileged",
+    "innerIptables",
+    "innerTimeout",
     "imageName",
     "imageVersion",
     "env",
@@ -224,6 +239,16 @@ mod tests {
         keys.sort();
         assert_eq!(props, keys);
         assert_eq!(schema["additionalProperties"], false);
+        for (key, kind) in [
+            ("network", "string"),
+            ("rm", "boolean"),
+            ("privileged", "boolean"),
+            ("innerIptables", "boolean"),
+            ("innerTimeout", "integer"),
+        ] {
+            let types = &schema["properties"][key]["type"];
+            assert!(types.to_string().contains(kind), "{key}: {types}");
+        }
     }
 
     #[test]
@@ -232,6 +257,8 @@ mod tests {
         assert_eq!(canonical("container_mode"), Some("containerMode"));
         assert_eq!(canonical("env-file"), Some("envFile"));
         assert_eq!(canonical("containermode"), None);
+        assert_eq!(canonical("inner_timeout"), Some("innerTimeout"));
+        assert_eq!(canonical("inner-iptables"), Some("innerIptables"));
     }
 
     #[test]

@@ -20,6 +20,12 @@ pub struct Resolved {
     pub inner: Option<Sourced<String>>,
     pub engine: Option<Sourced<String>>,
     pub image: Option<Sourced<String>>,
+    pub network: Option<Sourced<String>>,
+    pub rm: Option<Sourced<bool>>,
+    pub privileged: Option<Sourced<bool>>,
+    pub inner_iptables: Option<Sourced<bool>>,
+    /// Seconds.
+    pub inner_timeout: Option<Sourced<u64>>,
     /// Final value per variable, in the order first set.
     pub env: Env,
     pub env_files: Vec<Sourced<PathBuf>>,
@@ -59,6 +65,11 @@ fn flags_layer(args: &RunArgs, cwd: &Path) -> Result<Layer> {
         inner: args.inner.clone(),
         engine: args.engine.clone(),
         image: args.image.clone(),
+        network: args.network.clone(),
+        rm: args.rm.then_some(true),
+        privileged: args.privileged.then_some(true),
+        inner_iptables: args.inner_iptables.then_some(true),
+        inner_timeout: args.inner_timeout,
         env: (!env.is_empty()).then_some(EnvMap(env)),
         env_file: Some(args.env_file.clone()),
         volumes: Some(args.volume.clone()),
@@ -83,6 +94,55 @@ fn flags_layer(args: &RunArgs, cwd: &Path) -> Result<Layer> {
         ..FileConfig::default()
     };
     Ok(Layer::flags(config, cwd))
+}
+
+impl Resolved {
+    /// Values from files that mean nothing in this run, refused as the same
+    /// flags are (`--inner-timeout` outside dind, `--rm` with `--recreate`),
+    /// each named with its place. The flags themselves are checked before,
+    /// with the other flags.
+    pub fn check_fit(&self, dind: bool, recreate: bool) -> Result<()> {
+        let in_file = |from: &Source| matches!(from, Source::File { .. });
+        if let Some(rm) = self
+            .rm
+            .as_ref()
+            .filter(|r| recreate && r.value && in_file(&r.from))
+        {
+            return Err(Error::usage(format!(
+                "--recreate replaces a kept sandbox, and `rm` ({}) makes a throw-away one",
+                rm.from
+            ))
+            .hint("leave out one of them"));
+        }
+        if dind {
+            return Ok(());
+        }
+        let given: Vec<String> = [
+            ("innerTimeout", self.inner_timeout.as_ref().map(|t| &t.from)),
+            (
+                "innerIptables",
+                self.inner_iptables
+                    .as_ref()
+                    .filter(|i| i.value)
+                    .map(|i| &i.from),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, from)| {
+            from.filter(|f| in_file(f))
+                .map(|f| format!("`{key}` ({f})"))
+        })
+        .collect();
+        if given.is_empty() {
+            return Ok(());
+        }
+        let verb = if given.len() == 1 { "applies" } else { "apply" };
+        Err(Error::usage(format!(
+            "{} only {verb} to dind sandboxes",
+            given.join(", ")
+        ))
+        .hint(format!("use `-m dind`, or leave {} out", given.join(", "))))
+    }
 }
 
 /// The highest layer's value of a key, with its layer.
@@ -317,6 +377,11 @@ pub fn merge(layers: &[Layer], cwd: &Path) -> Result<Resolved> {
         inner: scalar(layers, "inner", |c| c.inner.clone()),
         engine: scalar(layers, "engine", |c| c.engine.clone()),
         image: image(layers)?,
+        network: scalar(layers, "network", |c| c.network.clone()),
+        rm: scalar(layers, "rm", |c| c.rm),
+        privileged: scalar(layers, "privileged", |c| c.privileged),
+        inner_iptables: scalar(layers, "innerIptables", |c| c.inner_iptables),
+        inner_timeout: scalar(layers, "innerTimeout", |c| c.inner_timeout),
         env,
         env_files,
         volumes: list(layers, "volumes", |c| c.volumes.as_ref()),

@@ -14,9 +14,8 @@ type Scalar<'a> = (&'static str, Option<&'a Sourced<String>>, Option<String>);
 
 /// (key, value as shown, source)
 fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
-    let default_image =
-        crate::spec::images::default_tag(r.systemd.as_ref().is_some_and(|s| s.value));
-    let scalars: [Scalar; 10] = [
+    let default_image = crate::spec::images::default_tag(r.systemd.as_ref().is_some_and(|s| s.value));
+    let scalars: [Scalar; 11] = [
         (
             "containerName",
             r.name.as_ref(),
@@ -30,6 +29,11 @@ fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
             Some("(the one that answers)".into()),
         ),
         ("image", r.image.as_ref(), Some(default_image)),
+        (
+            "network",
+            r.network.as_ref(),
+            Some("(the plan's choice)".into()),
+        ),
         (
             "containerPath",
             r.container_path.as_ref(),
@@ -63,8 +67,19 @@ fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
     if let Some(p) = &r.pids {
         rows.push(("pids".into(), p.value.to_string(), &p.from));
     }
-    if let Some(s) = &r.systemd {
-        rows.push(("systemd".into(), s.value.to_string(), &s.from));
+    let flags = [
+        ("rm", &r.rm),
+        ("privileged", &r.privileged),
+        ("innerIptables", &r.inner_iptables),
+        ("systemd", &r.systemd),
+    ];
+    for (key, flag) in flags {
+        if let Some(f) = flag {
+            rows.push((key.into(), f.value.to_string(), &f.from));
+        }
+    }
+    if let Some(t) = &r.inner_timeout {
+        rows.push(("innerTimeout".into(), t.value.to_string(), &t.from));
     }
     for (i, f) in r.env_files.iter().enumerate() {
         rows.push((
@@ -161,5 +176,34 @@ mod tests {
                 .iter()
                 .any(|r| r["key"] == "env.TOKEN" && r["value"] == MASK)
         );
+    }
+
+    #[test]
+    fn the_run_keys_are_shown_with_their_source() {
+        let text = "network = \"none\"\nrm = true\nprivileged = false\ninnerIptables = true\ninnerTimeout = 90\n";
+        let l = Layer::parse(Level::Profile, Path::new("/c/p.toml"), text).unwrap();
+        let out = super::text(&merge(&[l], Path::new("/w")).unwrap());
+        let line = |key: &str| {
+            out.lines()
+                .find(|l| l.split_whitespace().next() == Some(key))
+                .unwrap_or_else(|| panic!("no {key} in {out}"))
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(line("network"), "network none # /c/p.toml:1:1");
+        assert_eq!(line("rm"), "rm true # /c/p.toml:2:1");
+        assert_eq!(line("privileged"), "privileged false # /c/p.toml:3:1");
+        assert_eq!(line("innerIptables"), "innerIptables true # /c/p.toml:4:1");
+        assert_eq!(line("innerTimeout"), "innerTimeout 90 # /c/p.toml:5:1");
+        let unset = super::text(&resolved());
+        assert!(
+            unset
+                .lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")
+                    == "network (the plan's choice) # default"),
+            "{unset}"
+        );
+        assert!(!unset.contains("innerTimeout"), "{unset}");
     }
 }

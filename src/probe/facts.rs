@@ -102,6 +102,19 @@ pub struct DeviceNode {
     pub mode: u32,
 }
 
+impl DeviceNode {
+    /// Whether a user who is not root and does not own the node can open it
+    /// read-write (dindbox does not know the owner: only "others" bits count).
+    pub fn open_to_users(&self) -> bool {
+        open_to_others(self.mode)
+    }
+}
+
+/// Whether permission bits let every user read and write (a device node, a socket).
+pub fn open_to_others(mode: u32) -> bool {
+    mode & 0o006 == 0o006
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct DeviceFacts {
     pub fuse: Option<DeviceNode>,
@@ -260,5 +273,26 @@ impl HostFacts {
 
     pub fn network_helper(&self, name: &str) -> Option<&OciRuntime> {
         self.network_helpers.iter().find(|r| r.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_read_and_write_for_others_opens_a_node_to_users() {
+        let node = |mode| DeviceNode {
+            path: "/dev/net/tun".into(),
+            major: 10,
+            minor: 200,
+            mode,
+        };
+        assert!(node(0o666).open_to_users());
+        assert!(node(0o606).open_to_users());
+        assert!(!node(0o600).open_to_users());
+        assert!(!node(0o664).open_to_users(), "read only");
+        assert!(!node(0o662).open_to_users(), "write only");
+        assert!(open_to_others(0o777));
     }
 }

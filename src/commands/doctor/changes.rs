@@ -3,7 +3,7 @@
 
 use crate::engine::EngineKind;
 use crate::plan::{install_hint, start_hint};
-use crate::probe::facts::{CgroupLayout, DeviceNode, HostFacts};
+use crate::probe::facts::{CgroupLayout, HostFacts};
 
 /// Each change that the facts call for, as one line: what to do, and what for.
 pub fn host_changes(f: &HostFacts) -> Vec<String> {
@@ -90,7 +90,6 @@ fn rootless_in_use(f: &HostFacts) -> bool {
 
 fn rootless_changes(f: &HostFacts) -> Vec<String> {
     let mut changes = Vec::new();
-    let open = |node: &Option<DeviceNode>| node.as_ref().is_some_and(|d| d.mode & 0o006 == 0o006);
     for (node, path, who) in [
         (
             &f.devices.net_tun,
@@ -103,7 +102,7 @@ fn rootless_changes(f: &HostFacts) -> Vec<String> {
             "rootless fuse-overlayfs storage",
         ),
     ] {
-        if node.is_some() && !open(node) {
+        if node.as_ref().is_some_and(|d| !d.open_to_users()) {
             changes.push(format!("`chmod 666 {path}`: {who} opens it as a user"));
         }
     }

@@ -1,12 +1,11 @@
 //! The matrix: every mode × inner engine × host engine this host has, each
 //! predicted by the planner itself, so that `doctor` and `run` never disagree.
 
-use clap::Parser;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command};
+use crate::cli::RunArgs;
 use crate::engine::EngineKind;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image::canary;
 use crate::plan::runtime::Family;
 use crate::plan::{self, ImageFacts, Mode, Plan, Request};
@@ -83,18 +82,43 @@ impl Combo {
         argv
     }
 
-    /// The request `dindbox run` makes of those very arguments.
+    /// The request `dindbox run` makes of those very arguments (with the
+    /// same configuration files).
     pub fn request(&self, name: &str) -> Result<Request> {
-        let argv = std::iter::once("dindbox".to_string()).chain(self.argv(name));
-        match Cli::try_parse_from(argv) {
-            Ok(Cli {
-                command: Command::Run(args),
-            }) => crate::commands::run::request(&args),
-            Ok(_) => Err(Error::failure("a doctor row is not a `run` command line")),
-            Err(e) => {
-                Err(Error::failure("a doctor row's command line does not parse")
-                    .cause(e.to_string()))
-            }
+        crate::commands::run::request(&self.run_args(name))
+    }
+
+    /// `argv` as the command line parses it: `DINDBOX_IMAGE` stands in for
+    /// the `--image` it does not give, and every other option is left unset.
+    pub fn run_args(&self, name: &str) -> RunArgs {
+        RunArgs {
+            mode: Some(self.mode.name().to_string()),
+            command: Some(self.canary()),
+            name: Some(name.to_string()),
+            engine: Some(self.engine.name().to_string()),
+            inner: self.inner.map(|i| i.name().to_string()),
+            image: std::env::var("DINDBOX_IMAGE").ok(),
+            network: None,
+            rm: true,
+            privileged: false,
+            inner_iptables: false,
+            inner_timeout: None,
+            dry_run: false,
+            json: false,
+            recreate: false,
+            profile: None,
+            env: Vec::new(),
+            env_file: Vec::new(),
+            volume: Vec::new(),
+            publish: Vec::new(),
+            cpus: None,
+            memory: None,
+            pids_limit: None,
+            workspace: None,
+            container_path: None,
+            runtime: self.runtime.clone(),
+            systemd: false,
+            yolo: None,
         }
     }
 

@@ -138,6 +138,37 @@ fn a_row_is_exactly_the_run_a_user_would_type() {
 }
 
 #[test]
+fn a_rows_request_is_made_of_what_its_command_line_parses_to() {
+    use clap::Parser;
+    let runtimes = [None, Some("runsc".to_string())];
+    for (engine, runtime) in EngineKind::ALL.into_iter().zip(runtimes) {
+        for (mode, inner) in [
+            (Mode::Common, None),
+            (Mode::Sock, None),
+            (Mode::Dind, Some(EngineKind::Podman)),
+            (Mode::Dind, Some(EngineKind::Docker)),
+        ] {
+            let combo = Combo {
+                engine,
+                mode,
+                inner,
+                runtime: runtime.clone(),
+            };
+            let argv = std::iter::once("dindbox".to_string()).chain(combo.argv("box"));
+            let parsed = match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+                crate::cli::Command::Run(args) => args,
+                other => panic!("not a run: {other:?}"),
+            };
+            assert_eq!(
+                format!("{:?}", combo.run_args("box")),
+                format!("{parsed:?}"),
+                "{combo:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn each_stronger_runtime_the_engines_have_gets_its_rows() {
     let host = fixtures::with_gvisor(
         this_machine(),

@@ -235,3 +235,210 @@ fn systemd_comes_from_a_file_or_the_flag_and_must_be_a_boolean() {
     let e = Layer::parse(Level::Profile, Path::new("x.toml"), "systemd = \"yes\"\n").unwrap_err();
     assert!(e.message.contains("wrong type for `systemd`"), "{e}");
 }
+
+/// What `run` would ask for with these files and flags.
+fn request(files: Vec<Layer>, flags: &[&str]) -> Result<crate::plan::Request> {
+    crate::commands::run::request_from(&args(flags), &resolved(files, flags)?)
+}
+
+const RUN_KEYS_TOML: &str = "containerMode = \"dind\"\nnetwork = \"none\"\nrm = true\nprivileged = true\ninnerIptables = true\ninnerTimeout = 120\n";
+
+#[test]
+fn network_rm_privileged_and_the_inner_engines_keys_come_from_toml_files() {
+    let l = layer(Level::Profile, "/c/p.toml", RUN_KEYS_TOML);
+    let r = resolved(vec![l.clone()], &[]).unwrap();
+    let network = r.network.unwrap();
+    assert_eq!(network.value, "none");
+    assert_eq!(network.from.to_string(), "/c/p.toml:2:1");
+    let at = |s: &Option<Sourced<bool>>| s.as_ref().map(|s| (s.value, s.from.to_string()));
+    assert_eq!(at(&r.rm), Some((true, "/c/p.toml:3:1".into())));
+    assert_eq!(at(&r.privileged), Some((true, "/c/p.toml:4:1".into())));
+    assert_eq!(at(&r.inner_iptables), Some((true, "/c/p.toml:5:1".into())));
+    let timeout = r.inner_timeout.unwrap();
+    assert_eq!(timeout.value, 120);
+    assert_eq!(timeout.from.to_string(), "/c/p.toml:6:1");
+    let req = request(vec![l], &[]).unwrap();
+    assert_eq!(req.network.as_deref(), Some("none"));
+    assert!(req.rm && req.privileged && req.engine_firewall);
+    assert_eq!(req.ready_timeout_ms, 120_000);
+}
+
+#[test]
+fn the_same_keys_in_json_and_in_snake_or_kebab_case() {
+    let json = layer(
+        Level::Project,
+        "/p/.dindbox.json",
+        "{\n  \"containerMode\": \"dind\",\n  \"network\": \"bridge\",\n  \"rm\": false,\n  \"privileged\": false,\n  \"innerIptables\": false,\n  \"innerTimeout\": 5\n}",
+    );
+    let r = resolved(vec![json.clone()], &[]).unwrap();
+    assert_eq!(r.network.unwrap().value, "bridge");
+    assert_eq!(
+        r.inner_timeout.unwrap().from.to_string(),
+        "/p/.dindbox.json:7:3"
+    );
+    let req = request(vec![json], &[]).unwrap();
+    assert!(!req.rm && !req.privileged && !req.engine_firewall);
+    assert_eq!(req.ready_timeout_ms, 5_000);
+    let toml = layer(
+        Level::Profile,
+        "/c/p.toml",
+        "inner_timeout = 7\ninner-iptables = true\n",
+    );
+    let r = resolved(vec![toml], &[]).unwrap();
+    assert_eq!(r.inner_timeout.unwrap().value, 7);
+    assert!(r.inner_iptables.unwrap().value);
+}
+
+#[test]
+fn the_run_keys_follow_flags_over_profile_over_global_over_defaults() {
+    let global = || {
+        layer(
+            Level::Global,
+            "/g/config.toml",
+            "containerMode = \"dind\"\nnetwork = \"bridge\"\nrm = true\nprivileged = true\ninnerTimeout = 30\n",
+        )
+    };
+    let profile = || {
+        layer(
+            Level::Profile,
+            "/c/p.json",
+            "{\"network\": \"none\", \"rm\": false}",
+        )
+    };
+    let r = resolved(vec![global(), profile()], &[]).unwrap();
+    assert_eq!(r.network.as_ref().unwrap().value, "none");
+    assert_eq!(r.network.unwrap().from.to_string(), "/c/p.json:1:2");
+    assert!(
+        !r.rm.as_ref().unwrap().value,
+        "the profile's false over the global true"
+    );
+    assert_eq!(r.privileged.unwrap().from.to_string(), "/g/config.toml:4:1");
+    assert_eq!(
+        r.inner_timeout.unwrap().from.to_string(),
+        "/g/config.toml:5:1"
+    );
+    let flags = [
+        "--network",
+        "host",
+        "--inner-timeout",
+        "9",
+        "--rm",
+        "--inner-iptables",
+    ];
+    let r = resolved(vec![global(), profile()], &flags).unwrap();
+    assert_eq!(r.network.unwrap().value, "host");
+    let t = r.inner_timeout.unwrap();
+    assert_eq!((t.value, t.from), (9, Source::Flag));
+    let rm = r.rm.unwrap();
+    assert_eq!((rm.value, rm.from), (true, Source::Flag));
+    assert_eq!(r.inner_iptables.unwrap().from, Source::Flag);
+    let r = resolved(Vec::new(), &[]).unwrap();
+    assert!(r.network.is_none() && r.rm.is_none() && r.privileged.is_none());
+    assert!(r.inner_iptables.is_none() && r.inner_timeout.is_none());
+    let req = request(Vec::new(), &["-m", "dind"]).unwrap();
+    assert_eq!(req.ready_timeout_ms, 60_000, "the default");
+    assert!(!req.rm && !req.privileged && !req.engine_firewall && req.network.is_none());
+}
+
+#[test]
+fn the_run_keys_must_have_their_types() {
+    for (text, key, expected) in [
+        ("rm = \"yes\"\n", "rm", "expected a boolean"),
+        ("privileged = 1\n", "privileged", "expected a boolean"),
+        (
+            "innerIptables = \"true\"\n",
+            "innerIptables",
+            "expected a boolean",
+        ),
+        (
+            "innerTimeout = -1\n",
+            "innerTimeout",
+            "expected a whole number, 0 or more",
+        ),
+        (
+            "innerTimeout = \"60s\"\n",
+            "innerTimeout",
+            "expected a whole number, 0 or more",
+        ),
+        ("network = 1\n", "network", "expected a string"),
+    ] {
+        let e = Layer::parse(Level::Profile, Path::new("x.toml"), text).unwrap_err();
+        assert!(
+            e.message.starts_with("x.toml:1:")
+                && e.message.contains(&format!("wrong type for `{key}`")),
+            "{text}: {e}"
+        );
+        assert!(e.message.ends_with(expected), "{text}: {e}");
+    }
+    let e = Layer::parse(Level::Profile, Path::new("x.json"), "{\"innerTimout\": 5}").unwrap_err();
+    assert_eq!(e.message, "x.json:1:2: unknown key `innerTimout`");
+    assert_eq!(e.hints[0], "did you mean `innerTimeout`?");
+}
+
+#[test]
+fn an_inner_timeout_of_0_is_refused_as_the_flag_is_with_its_place() {
+    let e = request(Vec::new(), &["-m", "dind", "--inner-timeout", "0"]).unwrap_err();
+    assert_eq!(e.message, "--inner-timeout must be at least 1 second");
+    let l = layer(
+        Level::Profile,
+        "/c/p.toml",
+        "containerMode = \"dind\"\ninnerTimeout = 0\n",
+    );
+    let e = request(vec![l.clone()], &[]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "--inner-timeout must be at least 1 second (/c/p.toml:2:1)"
+    );
+    assert!(e.hints[0].contains("`--inner-timeout 60`"), "{e}");
+    assert!(
+        request(vec![l], &["--inner-timeout", "1"]).is_ok(),
+        "the flag wins"
+    );
+}
+
+#[test]
+fn the_inner_engines_keys_from_a_file_outside_dind_are_refused_naming_the_file() {
+    let e = request(Vec::new(), &["--inner-timeout", "5"]).unwrap_err();
+    assert_eq!(e.message, "--inner-timeout only applies to dind sandboxes");
+    let l = layer(
+        Level::Profile,
+        "/c/p.toml",
+        "innerTimeout = 5\ninnerIptables = true\n",
+    );
+    let e = request(vec![l.clone()], &["-m", "sock"]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "`innerTimeout` (/c/p.toml:1:1), `innerIptables` (/c/p.toml:2:1) only apply to dind sandboxes"
+    );
+    assert_eq!(
+        e.hints[0],
+        "use `-m dind`, or leave `innerTimeout` (/c/p.toml:1:1), `innerIptables` (/c/p.toml:2:1) out"
+    );
+    assert_eq!(e.code, crate::error::exit::USAGE);
+    let g = layer(Level::Global, "/g/config.json", "{\"innerTimeout\": 5}");
+    let e = request(vec![g], &[]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "`innerTimeout` (/g/config.json:1:2) only applies to dind sandboxes"
+    );
+    assert!(request(vec![l], &["-m", "dind"]).is_ok());
+    let off = layer(Level::Profile, "/c/p.toml", "innerIptables = false\n");
+    assert!(request(vec![off], &[]).is_ok(), "false asks for nothing");
+}
+
+#[test]
+fn rm_from_a_file_with_recreate_is_refused_as_the_flags_are() {
+    let e = request(Vec::new(), &["--rm", "--recreate"]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "--recreate replaces a kept sandbox, and --rm makes a throw-away one"
+    );
+    let l = layer(Level::Profile, "/c/p.toml", "rm = true\n");
+    let e = request(vec![l], &["--recreate"]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "--recreate replaces a kept sandbox, and `rm` (/c/p.toml:1:1) makes a throw-away one"
+    );
+    let l = layer(Level::Profile, "/c/p.toml", "rm = false\n");
+    assert!(!request(vec![l], &["--recreate"]).unwrap().rm);
+}

@@ -1,0 +1,67 @@
+//! Security modules: SELinux's mode, AppArmor, seccomp.
+
+use std::path::Path;
+
+use super::{read, status_field};
+use crate::probe::facts::{SecurityFacts, SelinuxMode};
+
+pub(super) fn security(status: &str, sys: &Path, etc: &Path) -> SecurityFacts {
+    SecurityFacts {
+        selinux: selinux_mode(
+            read(&sys.join("fs/selinux/enforce")).as_deref(),
+            read(&etc.join("selinux/config")).as_deref(),
+        ),
+        apparmor: read(&sys.join("module/apparmor/parameters/enabled"))
+            .is_some_and(|t| t.starts_with('Y')),
+        seccomp: status_field(status, "Seccomp").is_some(),
+    }
+}
+
+/// From selinuxfs's `enforce` when it is mounted, else from /etc/selinux/config.
+fn selinux_mode(enforce: Option<&str>, config: Option<&str>) -> SelinuxMode {
+    match enforce.map(str::trim) {
+        Some("1") => SelinuxMode::Enforcing,
+        Some("0") => SelinuxMode::Permissive,
+        _ if config.is_some_and(|c| c.lines().any(|l| l.trim() == "SELINUX=disabled")) => {
+            SelinuxMode::Disabled
+        }
+        _ => SelinuxMode::Absent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::host::testing::tree;
+
+    #[test]
+    fn selinux_mode_from_enforce_then_config() {
+        assert_eq!(selinux_mode(Some("1\n"), None), SelinuxMode::Enforcing);
+        assert_eq!(
+            selinux_mode(Some("0"), Some("SELINUX=disabled\n")),
+            SelinuxMode::Permissive
+        );
+        assert_eq!(
+            selinux_mode(None, Some("# x\nSELINUX=disabled\nSELINUXTYPE=targeted\n")),
+            SelinuxMode::Disabled
+        );
+        assert_eq!(
+            selinux_mode(None, Some("SELINUX=enforcing\n")),
+            SelinuxMode::Absent
+        );
+        assert_eq!(selinux_mode(None, None), SelinuxMode::Absent);
+    }
+
+    #[test]
+    fn security_reads_apparmor_and_seccomp() {
+        let (_dir, roots) = tree(&[("sys/module/apparmor/parameters/enabled", "Y\n")]);
+        let facts = security("Seccomp:\t0\nSeccomp_filters:\t0\n", &roots.sys, &roots.etc);
+        assert!(facts.apparmor);
+        assert!(facts.seccomp);
+        assert_eq!(facts.selinux, SelinuxMode::Absent);
+        let (_dir, roots) = tree(&[("sys/module/apparmor/parameters/enabled", "N\n")]);
+        let facts = security("Name:\tsh\n", &roots.sys, &roots.etc);
+        assert!(!facts.apparmor);
+        assert!(!facts.seccomp);
+    }
+}
