@@ -14,7 +14,8 @@ type Scalar<'a> = (&'static str, Option<&'a Sourced<String>>, Option<String>);
 
 /// (key, value as shown, source)
 fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
-    let default_image = crate::spec::images::default_tag(r.systemd.as_ref().is_some_and(|s| s.value));
+    let default_image =
+        crate::spec::images::default_tag(r.systemd.as_ref().is_some_and(|s| s.value));
     let scalars: [Scalar; 11] = [
         (
             "containerName",
