@@ -144,7 +144,7 @@ fn value(s: &Option<Sourced<String>>) -> Option<&str> {
 pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
     let mode = Mode::parse(&cfg.mode.value).map_err(|e| located(e, &cfg.mode.from))?;
     check_flags_fit(args, mode)?;
-    cfg.check_fit(mode == Mode::Dind, args.recreate)?;
+    cfg.check_fit(args.recreate)?;
     let inner =
         plan::parse_engine("inner engine", value(&cfg.inner).unwrap_or("podman")).map_err(|e| {
             located(
@@ -162,9 +162,12 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
     if let Some(name) = &cfg.name {
         plan::check_name(&name.value).map_err(|e| located(e, &name.from))?;
     }
+    // The inner engine's keys are for dind sandboxes (flags elsewhere were refused above).
+    let dind = mode == Mode::Dind;
     let inner_timeout = cfg
         .inner_timeout
         .as_ref()
+        .filter(|_| dind)
         .map_or(DEFAULT_INNER_TIMEOUT, |t| t.value);
     if let Some(t) = cfg.inner_timeout.as_ref().filter(|t| t.value == 0) {
         return Err(located(Error::usage("--inner-timeout must be at least 1 second")
@@ -235,7 +238,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         init_binary,
         preload,
         ready_timeout_ms: inner_timeout * 1000,
-        engine_firewall: cfg.inner_iptables.as_ref().is_some_and(|s| s.value),
+        engine_firewall: dind && cfg.inner_iptables.as_ref().is_some_and(|s| s.value),
         trace: trace::enabled(),
         network: value(&cfg.network).map(String::from),
         env,

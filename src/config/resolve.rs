@@ -97,11 +97,13 @@ fn flags_layer(args: &RunArgs, cwd: &Path) -> Result<Layer> {
 }
 
 impl Resolved {
-    /// Values from files that mean nothing in this run, refused as the same
-    /// flags are (`--inner-timeout` outside dind, `--rm` with `--recreate`),
-    /// each named with its place. The flags themselves are checked before,
-    /// with the other flags.
-    pub fn check_fit(&self, dind: bool, recreate: bool) -> Result<()> {
+    /// Values from files that contradict the command line, refused as the
+    /// same flags are (`rm` with `--recreate`), named with their place. The
+    /// inner engine's keys in a file (`inner`, `innerTimeout`,
+    /// `innerIptables`) are defaults for dind sandboxes and mean nothing for
+    /// others, so a global `innerTimeout` does not break a `-m common` run;
+    /// the flags themselves are refused outside dind, with the other flags.
+    pub fn check_fit(&self, recreate: bool) -> Result<()> {
         let in_file = |from: &Source| matches!(from, Source::File { .. });
         if let Some(rm) = self
             .rm
@@ -114,34 +116,7 @@ impl Resolved {
             ))
             .hint("leave out one of them"));
         }
-        if dind {
-            return Ok(());
-        }
-        let given: Vec<String> = [
-            ("innerTimeout", self.inner_timeout.as_ref().map(|t| &t.from)),
-            (
-                "innerIptables",
-                self.inner_iptables
-                    .as_ref()
-                    .filter(|i| i.value)
-                    .map(|i| &i.from),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(key, from)| {
-            from.filter(|f| in_file(f))
-                .map(|f| format!("`{key}` ({f})"))
-        })
-        .collect();
-        if given.is_empty() {
-            return Ok(());
-        }
-        let verb = if given.len() == 1 { "applies" } else { "apply" };
-        Err(Error::usage(format!(
-            "{} only {verb} to dind sandboxes",
-            given.join(", ")
-        ))
-        .hint(format!("use `-m dind`, or leave {} out", given.join(", "))))
+        Ok(())
     }
 }
 
