@@ -23,7 +23,7 @@ pub const INNER_RUNTIME: &str = "crun";
 /// Whether `dev` can be opened read-write by a user who is not root and does
 /// not own it (dindbox does not know the owner: only "others" bits count).
 pub fn open_to_users(dev: Option<&DeviceNode>) -> bool {
-    dev.is_some_and(|d| d.mode & 0o006 == 0o006)
+    dev.is_some_and(DeviceNode::open_to_users)
 }
 
 /// Rootless Podman's user-space network: pasta from Podman 5 on, where it is

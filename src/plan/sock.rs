@@ -162,7 +162,7 @@ fn podman_service(
 /// that group) can use it there. dindbox does not change a socket it did not make.
 fn closed_to_users(socket: &crate::probe::facts::SocketFacts) -> Option<String> {
     let mode = socket.mode?;
-    (mode & 0o006 != 0o006).then(|| format!(
+    (!crate::probe::facts::open_to_others(mode)).then(|| format!(
         "{} is mode {mode:04o}: inside the sandbox only root can use it (the socket is mounted as it is); for a non-root user inside, stop that service, and dindbox serves a socket of its own that every user inside may use",
         socket.path
     ))
