@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod image;
 mod init;
+mod ops;
 mod output;
 mod paths;
 mod plan;

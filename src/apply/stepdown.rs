@@ -10,11 +10,46 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::engine::EngineKind;
 use crate::error::{Error, Result};
 use crate::plan::memory::{self, Memory, REPORT_FILE};
 use crate::plan::outer::{self, OuterStep};
 use crate::plan::{Plan, labels};
 use crate::probe::facts::{EngineFacts, HostFacts};
+
+/// What happened during a run that the user should hear of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEvent {
+    /// The engine could not start the sandbox; the next try takes this step.
+    SteppedDown { engine: EngineKind, step: OuterStep },
+    /// The directory the init reports into could not be made: nothing is
+    /// remembered of this start.
+    ReportDirFailed { dir: PathBuf, error: String },
+    /// What worked could not be written to the memory file.
+    RememberFailed { path: PathBuf, error: String },
+}
+
+impl std::fmt::Display for RunEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunEvent::SteppedDown { engine, step } => write!(
+                f,
+                "dindbox: {engine} could not start the sandbox; stepping down outside: {}",
+                step.what()
+            ),
+            RunEvent::ReportDirFailed { dir, error } => write!(
+                f,
+                "dindbox: could not create {} ({error}): this start's set-up is not remembered",
+                dir.display()
+            ),
+            RunEvent::RememberFailed { path, error } => write!(
+                f,
+                "dindbox: could not remember this host's set-up in {}: {error}",
+                path.display()
+            ),
+        }
+    }
+}
 
 /// What a remembered start found in the memory.
 #[derive(Debug, PartialEq, Eq)]
@@ -126,6 +161,7 @@ pub fn run_stepping_down(
     named: bool,
     recreate: bool,
     host: &HostFacts,
+    on: &mut dyn FnMut(&RunEvent),
 ) -> Result<(i32, Vec<OuterStep>)> {
     let mut taken = Vec::new();
     loop {
@@ -138,11 +174,10 @@ pub fn run_stepping_down(
                 let Some(step) = outer::outer_step(&plan, host, engine) else {
                     return Err(e);
                 };
-                eprintln!(
-                    "dindbox: {} could not start the sandbox; stepping down outside: {}",
-                    plan.engine,
-                    step.what()
-                );
+                on(&RunEvent::SteppedDown {
+                    engine: plan.engine,
+                    step: step.clone(),
+                });
                 step.apply(&mut plan, host, engine);
                 taken.push(step);
             }
@@ -161,14 +196,18 @@ impl<'a> Reporting<'a> {
     /// Make the report directory. Where the cache cannot be written, the
     /// sandbox starts without it (and nothing is remembered): memory is a
     /// saving, never a reason to fail.
-    pub fn start(prepared: &'a Prepared, plan: &mut Plan) -> Option<Self> {
+    pub fn start(
+        prepared: &'a Prepared,
+        plan: &mut Plan,
+        on: &mut dyn FnMut(&RunEvent),
+    ) -> Option<Self> {
         match std::fs::create_dir_all(&prepared.report_dir) {
             Ok(()) => Some(Reporting { prepared }),
             Err(e) => {
-                eprintln!(
-                    "dindbox: could not create {} ({e}): this start's set-up is not remembered",
-                    prepared.report_dir.display()
-                );
+                on(&RunEvent::ReportDirFailed {
+                    dir: prepared.report_dir.clone(),
+                    error: e.to_string(),
+                });
                 memory::without_report(plan);
                 None
             }
@@ -177,7 +216,7 @@ impl<'a> Reporting<'a> {
 
     /// Remember what the init reported, if anything, with the steps taken
     /// outside to start the sandbox.
-    pub fn finish(self, outer: Vec<OuterStep>) {
+    pub fn finish(self, outer: Vec<OuterStep>, on: &mut dyn FnMut(&RunEvent)) {
         let file = self.prepared.report_dir.join(REPORT_FILE);
         if let Some(mut memory) = std::fs::read_to_string(&file)
             .ok()
@@ -188,10 +227,10 @@ impl<'a> Reporting<'a> {
             }
             && let Err(e) = remember(&self.prepared.path, &self.prepared.key, memory)
         {
-            eprintln!(
-                "dindbox: could not remember this host's set-up in {}: {e}",
-                self.prepared.path.display()
-            );
+            on(&RunEvent::RememberFailed {
+                path: self.prepared.path.clone(),
+                error: e.to_string(),
+            });
         }
     }
 }

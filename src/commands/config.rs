@@ -22,7 +22,7 @@ pub fn run(cmd: ConfigCommand) -> Result<i32> {
             }
         }
         ConfigCommand::Command(args) => {
-            let (_, plan, _, _) = super::run::prepare(&args)?;
+            let plan = crate::ops::run::prepare(super::run::request(&args)?)?.plan;
             output::line(&quote_argv(&plan.argv()))?;
         }
         ConfigCommand::Schema => output::line(&config::format::schema())?,

@@ -2,17 +2,15 @@
 
 use std::io::IsTerminal;
 
-use crate::apply;
 use crate::cli::RunArgs;
 use crate::config::resolve::Resolved;
 use crate::config::{self, Source, Sourced, specs};
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::image;
 use crate::plan::resources::{EnvVar, Resources, Secret};
 use crate::plan::{self, Mode, Plan, Request};
-use crate::probe;
 use crate::trace;
+use crate::{apply, ops};
 
 pub fn run(args: RunArgs) -> Result<i32> {
     if args.json && !args.dry_run {
@@ -21,69 +19,25 @@ pub fn run(args: RunArgs) -> Result<i32> {
                 .hint("add --dry-run, or use `dindbox plan --json`"),
         );
     }
-    let (req, mut plan, memory, host) = prepare(&args)?;
+    let planned = ops::run::prepare(request(&args)?)?;
     if args.dry_run {
-        return print(&plan, args.json);
+        return print(&planned.plan, args.json);
     }
-    let reporting = memory
-        .as_ref()
-        .and_then(|m| apply::stepdown::Reporting::start(m, &mut plan));
-    let (code, outer) = apply::stepdown::run_stepping_down(plan, req.named, args.recreate, &host)?;
-    if let Some(reporting) = reporting {
-        reporting.finish(outer);
-    }
-    Ok(code)
+    ops::run::run(planned, args.recreate, &mut |event| eprintln!("{event}"))
 }
 
 pub fn plan(args: RunArgs) -> Result<i32> {
-    let (_, plan, _, _) = prepare(&args)?;
-    print(&plan, args.json)
+    let planned = ops::run::prepare(request(&args)?)?;
+    print(&planned.plan, args.json)
 }
 
 fn print(plan: &Plan, json: bool) -> Result<i32> {
     if json {
-        println!("{}", plan::show::json(plan));
+        crate::output::line(&plan::show::json(plan))?;
     } else {
-        print!("{}", plan::show::text(plan));
+        crate::output::print(&plan::show::text(plan))?;
     }
     Ok(0)
-}
-
-type Prepared = (
-    Request,
-    Plan,
-    Option<apply::stepdown::Prepared>,
-    probe::facts::HostFacts,
-);
-
-/// The request, its plan (with what is remembered for this host applied),
-/// the memory to update after the run, and the host's facts.
-pub fn prepare(args: &RunArgs) -> Result<Prepared> {
-    let req = request(args)?;
-    let mut host = probe::probe_for(req.engine);
-    if plan::runtime::needs_versions(&req) {
-        probe::runtime_versions(&mut host);
-    }
-    trace::mark("probed the host");
-    let engine = plan::choose_engine(&req, &host)?;
-    let image = probe::image::inspect(&Engine::new(engine.kind, &engine.binary), &req.image)?;
-    trace::mark("inspected the image");
-    let mut plan = plan::make_on(&req, &host, engine, &image.facts)?;
-    let memory = if plan.inner.engine.is_some() {
-        // A kept sandbox mounts its report directory at every start.
-        let keep = !req.rm;
-        apply::stepdown::prepare(
-            &mut plan,
-            &host,
-            engine,
-            &image.id,
-            &crate::paths::cache_dir(),
-            keep,
-        )
-    } else {
-        None
-    };
-    Ok((req, plan, memory, host))
 }
 
 /// Seconds the inner engine may take to answer, unless told otherwise.

@@ -153,16 +153,7 @@ impl Request {
     }
 }
 
-/// What is known of the sandbox image before anything starts.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct ImageFacts {
-    pub exists: bool,
-    /// From the image's label; None for an image dindbox did not build.
-    pub engines: Option<Vec<EngineKind>>,
-    /// The image carries the label of images made for `--systemd`.
-    #[serde(default)]
-    pub systemd: bool,
-}
+pub use crate::probe::facts::ImageFacts;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use super::facts::ImageFacts;
 use crate::engine::{Engine, EngineKind};
 use crate::error::Result;
-use crate::plan::{ImageFacts, labels};
+use crate::spec::labels;
 
 /// The image as the plan needs it, and its ID (which keys the step-down memory).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
