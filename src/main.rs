@@ -15,6 +15,7 @@ mod plan;
 mod probe;
 mod process;
 mod render;
+mod request;
 mod spec;
 mod trace;
 

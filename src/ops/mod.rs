@@ -2,4 +2,5 @@
 //! they return and the events they report, so a web page or an export can
 //! call the same functions.
 
+pub mod doctor;
 pub mod run;

@@ -6,10 +6,10 @@ use crate::probe::facts::{
     CgroupLayout, DeviceNode, EngineFacts, HostFacts, SelinuxMode, SubIdRange,
 };
 
-use super::advice::remarks;
+use crate::ops::doctor::advice::remarks;
 
 /// The readable report: engines, host, notes.
-pub(super) fn report(facts: &HostFacts) -> String {
+pub(crate) fn report(facts: &HostFacts) -> String {
     let mut out = vec!["engines".to_string()];
     out.extend(engine_lines(&facts.engines));
     out.push(String::new());

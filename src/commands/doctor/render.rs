@@ -2,7 +2,7 @@
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use super::matrix::Row;
+use crate::ops::doctor::matrix::Row;
 
 /// The matrix section of `doctor`'s report.
 pub fn matrix(rows: &[Row], changes: &[String]) -> String {

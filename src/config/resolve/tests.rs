@@ -238,7 +238,7 @@ fn systemd_comes_from_a_file_or_the_flag_and_must_be_a_boolean() {
 
 /// What `run` would ask for with these files and flags.
 fn request(files: Vec<Layer>, flags: &[&str]) -> Result<crate::plan::Request> {
-    crate::commands::run::request_from(&args(flags), &resolved(files, flags)?)
+    crate::request::request_from(&args(flags), &resolved(files, flags)?)
 }
 
 const RUN_KEYS_TOML: &str = "containerMode = \"dind\"\nnetwork = \"none\"\nrm = true\nprivileged = true\ninnerIptables = true\ninnerTimeout = 120\n";

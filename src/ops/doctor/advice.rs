@@ -5,7 +5,7 @@ use crate::plan::{ENGINE_DEFAULT_NOFILE, install_hint, start_hint, ulimits};
 use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts, SelinuxMode};
 
 /// What follows from the facts, one remark each, with the fix where there is one.
-pub(super) fn remarks(f: &HostFacts) -> Vec<String> {
+pub fn remarks(f: &HostFacts) -> Vec<String> {
     let mut notes = engine_remarks(&f.engines);
     let answering: Vec<&EngineFacts> = f.engines.iter().filter(|e| e.answers).collect();
     if !answering.is_empty() && answering.iter().all(|e| e.remote) {
@@ -227,7 +227,7 @@ mod tests {
             "{notes:#?}"
         );
         assert!(
-            super::super::facts::report(&f)
+            crate::commands::doctor::facts::report(&f)
                 .contains("  podman  yes      5.3.1    rootless, remote")
         );
     }

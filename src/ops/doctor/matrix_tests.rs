@@ -5,7 +5,7 @@
 use super::changes::host_changes;
 use super::check::Measured;
 use super::matrix::{Combo, Row, rows};
-use super::render;
+use crate::commands::doctor::render;
 use crate::engine::EngineKind;
 use crate::plan::{ImageFacts, Mode};
 use crate::probe::facts::HostFacts;
