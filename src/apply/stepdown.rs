@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::Engine;
+use crate::engine::EngineApi;
 use crate::error::{Error, Result};
 use crate::plan::memory::{self, Memory, REPORT_DIR, REPORT_FILE};
 use crate::plan::outer::{self, OuterStep};
@@ -83,15 +83,8 @@ pub struct Prepared {
 }
 
 /// The image's ID, so that a rebuilt image is another key.
-pub fn image_id(engine: &Engine, image: &str) -> String {
-    engine
-        .cmd()
-        .args(["image", "inspect", "--format", "{{.Id}}", image])
-        .output()
-        .ok()
-        .filter(|o| o.success())
-        .map(|o| o.stdout.trim().to_string())
-        .unwrap_or_default()
+pub fn image_id(engine: &dyn EngineApi, image: &str) -> String {
+    engine.image_id(image)
 }
 
 /// Start a dind plan from the memory, or with the canary when there is none.

@@ -114,11 +114,7 @@ impl Engine {
 
     /// Every container dindbox made on this engine, found by label.
     pub fn sandboxes(&self) -> Result<Vec<Container>> {
-        let filter = format!("label={}=true", labels::MANAGED);
-        let ids = self
-            .cmd()
-            .args(["ps", "-a", "-q", "--no-trunc", "--filter", &filter])
-            .run()?;
+        let ids = self.cmd().args(super::api::list_args()).run()?;
         let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
         if ids.is_empty() {
             return Ok(Vec::new());

@@ -4,10 +4,15 @@
 //! spells a flag, and how each reports itself in `info`. Everything here that
 //! runs a command goes through [`crate::process::Cmd`].
 
+pub mod api;
 pub mod container;
 pub mod docker;
+#[cfg(test)]
+pub mod fake;
 pub mod podman;
 pub mod socket;
+
+pub use api::EngineApi;
 
 use std::path::Path;
 use std::time::Duration;

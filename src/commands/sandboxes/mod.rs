@@ -71,7 +71,7 @@ fn not_found(engines: &[Engine], name: &str, others: &[crate::engine::EngineKind
     }
     let names: Vec<String> = engines
         .iter()
-        .filter_map(|e| e.sandboxes().ok())
+        .filter_map(|e| crate::engine::EngineApi::sandboxes(e).ok())
         .flatten()
         .map(|c| c.name)
         .collect();

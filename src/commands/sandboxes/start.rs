@@ -17,7 +17,7 @@ pub fn start(args: SandboxesArgs) -> Result<i32> {
         if let Some(service) = crate::apply::service::of(&sandbox.labels) {
             crate::apply::service::ensure(&service)?;
         }
-        crate::apply::kept::start(&engine, name)?;
+        crate::engine::EngineApi::start(&engine, name)?;
         // The init reports when the inner engine answers: wait for that.
         let timeout: u64 = sandbox.label(labels::TIMEOUT).parse().unwrap_or(60_000);
         let waited = engine
