@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod image;
 mod init;
+mod ops;
 mod paths;
 mod plan;
 mod probe;
