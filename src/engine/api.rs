@@ -6,6 +6,8 @@
 //! Commands the user sees (`run`, `exec`, `logs`) stay whole engine command
 //! lines ([`EngineApi::argv`]): what dindbox prints is what the engine runs.
 
+use std::time::Duration;
+
 use super::container::{Container, Volume};
 use super::{Engine, EngineKind};
 use crate::apply::signals::Signals;
@@ -13,11 +15,18 @@ use crate::error::{Error, Result};
 use crate::plan::labels;
 use crate::process::{Cmd, Output, exit_code};
 
+/// How long the cheap "does it answer" call may take.
+const ANSWER_LIMIT: Duration = Duration::from_secs(15);
+
 pub trait EngineApi: Sync {
     fn kind(&self) -> EngineKind;
 
     /// The whole command line of one engine subcommand (binary, global flags, `args`).
     fn argv(&self, args: &[String]) -> Vec<String>;
+
+    /// A cheap call that needs the engine itself (the list of sandboxes):
+    /// Err with what it said when it does not answer.
+    fn answers(&self) -> std::result::Result<(), String>;
 
     /// The container of that name or id; None when there is none.
     fn inspect_container(&self, name: &str) -> Result<Option<Container>>;
@@ -75,6 +84,20 @@ impl EngineApi for Engine {
 
     fn argv(&self, args: &[String]) -> Vec<String> {
         self.cmd().args(args.iter().cloned()).argv()
+    }
+
+    fn answers(&self) -> std::result::Result<(), String> {
+        let cmd = self.cmd().args(list_args());
+        match cmd.output_within(ANSWER_LIMIT) {
+            Ok(Some(out)) if out.success() => Ok(()),
+            Ok(Some(out)) => Err(crate::process::tail(&out.stderr, 3)),
+            Ok(None) => Err(format!(
+                "`{}` did not answer in {}s",
+                cmd.display(),
+                ANSWER_LIMIT.as_secs()
+            )),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     fn inspect_container(&self, name: &str) -> Result<Option<Container>> {

@@ -2,7 +2,7 @@
 //! volumes as an engine would, records every call in order (one short line
 //! each), and can be told to fail a call or to exit a command with a status.
 //!
-//! Records: `inspect NAME`, `state NAME`, `sandboxes`,
+//! Records: `answers`, `inspect NAME`, `state NAME`, `sandboxes`,
 //! `volumes NAME` (`volumes *` for all), `image id IMAGE`, `volume exists NAME`, `volume create NAME`,
 //! `volume rm NAME`, `rm NAME`, `start NAME`, `stop [-t N] NAME`, and for
 //! whole command lines `output: ARGS` and `attached: ARGS` (the arguments
@@ -180,6 +180,12 @@ impl EngineApi for FakeEngine {
         std::iter::once(self.kind.name().to_string())
             .chain(args.iter().cloned())
             .collect()
+    }
+
+    fn answers(&self) -> std::result::Result<(), String> {
+        self.call("answers".into())
+            .map(|_| ())
+            .map_err(|_| format!("fake {} does not answer", self.kind))
     }
 
     fn inspect_container(&self, name: &str) -> Result<Option<Container>> {

@@ -5,6 +5,7 @@
 //! container with dindbox's label, on any engine that answers: the engine
 //! is the only record.
 
+pub mod engines;
 pub mod exec;
 pub mod logs;
 pub mod ls;

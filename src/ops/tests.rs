@@ -301,3 +301,66 @@ fn prune_until_leaves_what_is_younger() {
     assert_eq!(fake.containers(), vec!["down exited"]);
     assert_eq!(fake.volumes(), vec!["gone-docker"]);
 }
+
+#[test]
+fn only_the_engines_that_answer_are_used() {
+    let podman = FakeEngine::new(EngineKind::Podman).failing("answers");
+    let docker = FakeEngine::new(EngineKind::Docker);
+    let got = engines::answering(vec![podman, docker]).unwrap();
+    assert_eq!(
+        got.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        vec![EngineKind::Docker]
+    );
+    assert_eq!(got[0].calls(), vec!["answers"], "one cheap call each");
+}
+
+#[test]
+fn none_answering_says_what_each_said_and_how_to_get_one() {
+    let err = engines::answering(vec![
+        FakeEngine::new(EngineKind::Podman).failing("answers"),
+        FakeEngine::new(EngineKind::Docker).failing("answers"),
+    ])
+    .err()
+    .unwrap();
+    assert_eq!(err.message, "no container engine answers on this host");
+    assert_eq!(err.code, crate::error::exit::FAILURE);
+    assert_eq!(
+        err.causes,
+        vec![
+            "podman: fake podman does not answer",
+            "docker: fake docker does not answer"
+        ]
+    );
+    assert_eq!(
+        err.hints,
+        vec![
+            crate::plan::install_hint(EngineKind::Podman),
+            crate::plan::install_hint(EngineKind::Docker),
+            crate::plan::start_hint(EngineKind::Docker),
+            "`dindbox doctor` shows what is installed and why it does not answer".into(),
+        ]
+    );
+    let none = engines::answering(Vec::<FakeEngine>::new()).err().unwrap();
+    assert_eq!(
+        none.causes,
+        vec!["neither `podman` nor `docker` is on PATH"]
+    );
+}
+
+#[test]
+fn the_message_for_no_engine_is_the_one_the_plan_gives() {
+    use crate::probe::facts::{EngineFacts, HostFacts};
+    let mut host = HostFacts::default();
+    let mut facts = EngineFacts::new(EngineKind::Docker, "docker");
+    facts.error = Some("Cannot connect to the Docker daemon".into());
+    host.engines.push(facts);
+    let ours = engines::none_answers(&[(
+        EngineKind::Docker,
+        "Cannot connect to the Docker daemon".into(),
+    )]);
+    assert_eq!(ours, crate::plan::none_answers(&host));
+    assert_eq!(
+        engines::none_answers(&[]),
+        crate::plan::none_answers(&HostFacts::default())
+    );
+}

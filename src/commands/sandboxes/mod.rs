@@ -12,28 +12,17 @@ pub mod start;
 use crate::cli::EngineArg;
 use crate::engine::{Engine, EngineApi};
 use crate::error::Result;
+use crate::ops;
 use crate::plan;
-use crate::probe;
 
-/// The engines to look on: the one named, or every one that answers.
+/// The engines to look on: the one named, or every one on PATH that answers.
 pub fn engines(arg: &EngineArg) -> Result<Vec<Engine>> {
     let kind = arg
         .engine
         .as_deref()
         .map(|e| plan::parse_engine("engine", e))
         .transpose()?;
-    let host = probe::probe_for(kind);
-    let answering: Vec<Engine> = host
-        .engines
-        .iter()
-        .filter(|e| e.answers)
-        .map(|e| Engine::new(e.kind, &e.binary))
-        .collect();
-    if answering.is_empty() {
-        return Err(plan::none_answers(&host)
-            .hint("`dindbox doctor` shows what is installed and why it does not answer"));
-    }
-    Ok(answering)
+    ops::engines::answering(ops::engines::on_path(kind))
 }
 
 /// The engines, as the operations take them.
