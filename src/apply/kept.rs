@@ -227,3 +227,154 @@ fn show_log_tail(engine: &dyn EngineApi, name: &str) {
         eprint!("{}{}", out.stdout, out.stderr);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::tests::{plan, record};
+    use crate::engine::EngineKind;
+    use crate::engine::fake::{FakeEngine, foreign, sandbox};
+    use crate::plan::labels;
+
+    /// A kept sandbox's plan: its command runs through `exec`.
+    fn kept_plan() -> Plan {
+        let mut plan = plan();
+        plan.rm = false;
+        plan.exec = Some(["exec", "-i", "box", "true"].map(String::from).to_vec());
+        plan
+    }
+
+    /// The sandbox `plan` makes, as the engine reports it, in `status`.
+    fn made_by(plan: &Plan, status: &str) -> Container {
+        let mut c = sandbox(&plan.name, status);
+        c.labels.extend(plan.identity.clone());
+        c
+    }
+
+    #[test]
+    fn the_same_sandbox_stopped_is_started_again_and_nothing_new_is_made() {
+        let plan = kept_plan();
+        let existing = made_by(&plan, "exited");
+        let fake = FakeEngine::new(EngineKind::Docker).with_container(existing.clone());
+        assert!(!attach(&fake, &plan, &existing, false).unwrap());
+        assert_eq!(fake.calls(), vec!["start box"]);
+        assert_eq!(fake.containers(), vec!["box running"]);
+    }
+
+    #[test]
+    fn the_same_sandbox_running_is_used_as_it_is() {
+        let plan = kept_plan();
+        let existing = made_by(&plan, "running");
+        let fake = FakeEngine::new(EngineKind::Docker).with_container(existing.clone());
+        assert!(!attach(&fake, &plan, &existing, false).unwrap());
+        assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+    }
+
+    #[test]
+    fn a_container_dindbox_did_not_make_is_never_attached_to() {
+        let plan = kept_plan();
+        let existing = foreign("box", "running");
+        let fake = FakeEngine::new(EngineKind::Podman).with_container(existing.clone());
+        let err = attach(&fake, &plan, &existing, true).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a container named `box` already exists on podman, and dindbox did not make it"
+        );
+        assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+        assert_eq!(fake.containers(), vec!["box running"]);
+    }
+
+    #[test]
+    fn a_sandbox_made_with_other_settings_is_refused_unless_recreated() {
+        let plan = kept_plan();
+        let mut existing = made_by(&plan, "running");
+        existing.labels.insert(labels::MODE.into(), "dind".into());
+        let fake = FakeEngine::new(EngineKind::Docker)
+            .with_container(existing.clone())
+            .with_volume("box-storage", "box");
+        let err = attach(&fake, &plan, &existing, false).unwrap_err();
+        assert_eq!(
+            err.message,
+            "sandbox `box` exists, made with other settings"
+        );
+        assert!(err.causes[0].contains("mode"), "{err}");
+        assert!(fake.calls().is_empty(), "refused before any change");
+
+        assert!(attach(&fake, &plan, &existing, true).unwrap(), "made anew");
+        assert_eq!(
+            fake.calls(),
+            vec![
+                "inspect box".to_string(),
+                "stop box".into(),
+                "rm box".into(),
+                "volumes box".into(),
+                "volume rm box-storage".into(),
+                "volume exists box-storage".into(),
+                "volume create box-storage".into(),
+                record("output", &plan.argv()),
+            ]
+        );
+        assert_eq!(fake.containers(), vec!["box running"]);
+        assert_eq!(fake.volumes(), vec!["box-storage"], "fresh storage");
+    }
+
+    #[test]
+    fn a_kept_sandbox_that_cannot_be_created_leaves_nothing() {
+        let mut plan = kept_plan();
+        plan.rm = true;
+        let fake = FakeEngine::new(EngineKind::Docker).exits("run", 125, "no such runtime\n");
+        let err = run_throwaway(&fake, &plan, false).unwrap_err();
+        assert_eq!(err.message, "docker could not start the sandbox");
+        assert_eq!(err.causes, vec!["no such runtime"]);
+        assert_eq!(
+            fake.calls(),
+            vec![
+                "volume exists box-storage".to_string(),
+                "volume create box-storage".into(),
+                record("output", &plan.argv()),
+                "rm box".into(),
+                "volume rm box-storage".into(),
+            ]
+        );
+        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
+        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+    }
+
+    #[test]
+    fn a_throw_away_kept_sandbox_goes_with_its_storage_when_its_command_ends() {
+        let mut plan = kept_plan();
+        plan.rm = true;
+        let fake = FakeEngine::new(EngineKind::Docker).exits("exec", 4, "");
+        assert_eq!(run_throwaway(&fake, &plan, false).unwrap(), 4);
+        assert_eq!(
+            fake.calls(),
+            vec![
+                "volume exists box-storage".to_string(),
+                "volume create box-storage".into(),
+                record("output", &plan.argv()),
+                record("attached", &plan.exec_argv().unwrap()),
+                "inspect box".into(),
+                "inspect box".into(),
+                "rm box".into(),
+                "volumes box".into(),
+                "volume rm box-storage".into(),
+            ]
+        );
+        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
+        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+    }
+
+    #[test]
+    fn a_named_throw_away_kept_sandbox_refuses_a_name_in_use() {
+        let mut plan = kept_plan();
+        plan.rm = true;
+        let fake = FakeEngine::new(EngineKind::Docker).with_container(foreign("box", "exited"));
+        let err = run_throwaway(&fake, &plan, true).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a container named `box` already exists on docker"
+        );
+        assert_eq!(fake.calls(), vec!["inspect box"]);
+        assert_eq!(fake.containers(), vec!["box exited"]);
+    }
+}

@@ -173,6 +173,8 @@ mod tests {
     use crate::engine::fake::{FakeEngine, foreign, sandbox};
 
     /// A throw-away plan on Docker named `box` that owns volume `box-storage`.
+    /// (Removing a sandbox also removes its report directory under the
+    /// cache directory, by name: `box` is not a name dindbox generates.)
     pub(crate) fn plan() -> Plan {
         let mut plan = crate::plan::tests::sample_plan();
         plan.name = "box".into();

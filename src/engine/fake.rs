@@ -142,9 +142,11 @@ impl FakeEngine {
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| "unnamed".into());
             // A run the engine fails (125 to 127) leaves the container
-            // created, never started; one that ran is running (detached), or
-            // has exited with the command's status (gone with --rm).
-            let status = match (code, run.contains(&"-d"), run.contains(&"--rm")) {
+            // created, never started; one that ran is running (detached:
+            // dindbox captures the output of a run only then), or has exited
+            // with the command's status (gone with --rm).
+            let detached = how == "output" || run.contains(&"-d");
+            let status = match (code, detached, run.contains(&"--rm")) {
                 (125..=127, _, _) => Some("created"),
                 (0, true, _) => Some("running"),
                 (_, false, true) => None,
