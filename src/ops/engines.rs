@@ -22,20 +22,7 @@ pub fn on_path(only: Option<EngineKind>) -> Vec<Engine> {
 /// The engines of `found` that answer, asked in parallel; none answering is
 /// an error that says what each said and how to get one.
 pub fn answering<E: EngineApi>(found: Vec<E>) -> Result<Vec<E>> {
-    let answers: Vec<std::result::Result<(), String>> = std::thread::scope(|scope| {
-        let askers: Vec<_> = found
-            .iter()
-            .map(|engine| scope.spawn(move || engine.answers()))
-            .collect();
-        askers
-            .into_iter()
-            .map(|asker| {
-                asker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    });
+    let answers = crate::process::in_parallel(&found, |engine| engine.answers());
     let errors: Vec<(EngineKind, String)> = found
         .iter()
         .zip(&answers)
