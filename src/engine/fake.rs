@@ -3,10 +3,11 @@
 //! each), and can be told to fail a call or to exit a command with a status.
 //!
 //! Records: `answers`, `inspect NAME`, `state NAME`, `sandboxes`,
-//! `volumes NAME` (`volumes *` for all), `image id IMAGE`, `volume exists NAME`, `volume create NAME`,
-//! `volume rm NAME`, `rm NAME`, `start NAME`, `stop [-t N] NAME`, and for
-//! whole command lines `output: ARGS` and `attached: ARGS` (the arguments
-//! after the binary, shell-quoted).
+//! `volumes NAME` (`volumes *` for all), `image id IMAGE`,
+//! `volume exists NAME`, `volume create NAME`, `volume rm NAME`, `rm NAME`,
+//! `start NAME`, `stop [-t N] NAME`, and for whole command lines
+//! `output: ARGS` and `attached: ARGS` (the arguments after the binary,
+//! shell-quoted).
 
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;

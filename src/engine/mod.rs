@@ -1,8 +1,11 @@
 //! The host engines dindbox drives, through their CLIs.
 //!
-//! `docker.rs` and `podman.rs` hold what differs between the two: how each
-//! spells a flag, and how each reports itself in `info`. Everything here that
-//! runs a command goes through [`crate::process::Cmd`].
+//! `api.rs` is what dindbox asks of an engine, as one interface
+//! ([`EngineApi`]) that [`Engine`] answers through the CLI and `fake.rs`
+//! answers in tests. `docker.rs` and `podman.rs` hold what differs between
+//! the two CLIs, one [`Spelling`] each: how each spells a flag, and how each
+//! reports itself in `info`. Everything here that runs a command goes
+//! through [`crate::process::Cmd`].
 
 pub mod api;
 pub mod container;
