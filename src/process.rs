@@ -235,6 +235,52 @@ impl Cmd {
     }
 }
 
+/// `f` of each item, each on a thread of its own, the results in order.
+pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    std::thread::scope(|scope| {
+        let f = &f;
+        let workers: Vec<_> = items
+            .iter()
+            .map(|item| scope.spawn(move || f(item)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// Poll `done` every 20ms for up to `limit`; whether it became true.
+pub fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stop a child gracefully: SIGTERM, up to `grace` to exit, then SIGKILL.
+/// It is reaped either way, so its pid is never reused under us.
+pub fn stop_child(child: &mut std::process::Child, grace: Duration) {
+    use nix::sys::signal::{Signal, kill};
+    let _ = kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        Signal::SIGTERM,
+    );
+    if !wait_for(grace, || !matches!(child.try_wait(), Ok(None))) {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// Turn an exit status into the status dindbox exits with (128+N for a signal, as shells do).
 pub fn exit_code(status: &ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
@@ -287,6 +333,33 @@ mod tests {
             .output_within(Duration::from_secs(5))
             .unwrap();
         assert!(out.unwrap().success());
+    }
+
+    #[test]
+    fn a_child_that_ignores_sigterm_is_killed_after_the_grace() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "trap '' TERM; sleep 30"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let started = std::time::Instant::now();
+        stop_child(&mut child, Duration::from_millis(200));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(child.try_wait().unwrap().is_some(), "reaped");
+    }
+
+    #[test]
+    fn a_child_that_stops_on_sigterm_is_not_waited_for_longer() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        stop_child(&mut child, Duration::from_secs(10));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let status = child.try_wait().unwrap().expect("reaped");
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGTERM));
     }
 
     #[test]

@@ -3,18 +3,17 @@
 
 use super::lock::Lock;
 use super::signals::Signals;
-use super::{Created, create_volumes, engine_for, remove, service};
-use crate::engine::Engine;
+use super::{Created, create_volumes, remove, service};
+use crate::engine::EngineApi;
 use crate::engine::container::Container;
 use crate::error::{Error, Result, exit};
 use crate::plan::{Plan, identity};
-use crate::process::{Cmd, exit_code};
+use crate::process::tail;
 
 /// How many lines of the sandbox's output a failed start shows.
 const LOG_TAIL: &str = "30";
 
-pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
-    let engine = engine_for(plan);
+pub fn run(engine: &dyn EngineApi, plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
     let signals = Signals::install();
     let lock = Lock::acquire(plan.engine, &plan.name)?;
     // Podman's API service for a sock sandbox runs as long as the sandbox.
@@ -22,8 +21,8 @@ pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
         service::ensure(service)?;
     }
     let made_now = match engine.inspect_container(&plan.name)? {
-        Some(existing) => attach(&engine, plan, &existing, recreate),
-        None => create(&engine, plan).map(|()| true),
+        Some(existing) => attach(engine, plan, &existing, recreate),
+        None => create(engine, plan).map(|()| true),
     };
     let made_now = made_now.inspect_err(|_| {
         // No sandbox, no service: one started for it goes again.
@@ -40,20 +39,20 @@ pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
     }
     if signals.terminated() {
         if made_now {
-            let _ = remove::sandbox(&engine, &plan.name, false, false);
+            let _ = remove::sandbox(engine, &plan.name, false, false);
         }
         return Ok(128 + libc::SIGTERM);
     }
-    let code = exec_command(plan, &signals)?;
-    if !init_failed(&engine, plan, code)? {
+    let code = exec_command(engine, plan, &signals)?;
+    if !init_failed(engine, plan, code)? {
         return Ok(code);
     }
     if made_now && !named {
-        let _ = remove::sandbox(&engine, &plan.name, false, false);
+        let _ = remove::sandbox(engine, &plan.name, false, false);
     } else {
         if plan.inner.systemd {
             // systemd goes on without the engine's unit: the sandbox stops as others do.
-            let _ = engine.cmd().args(["stop", &plan.name]).output();
+            let _ = engine.stop(&plan.name, None);
         }
         eprintln!(
             "dindbox: sandbox {0} is kept, stopped: `dindbox logs {0} --inner` shows the inner engine's log, `dindbox start {0}` tries again, `dindbox rm {0}` removes it",
@@ -66,24 +65,23 @@ pub fn run(plan: &Plan, named: bool, recreate: bool) -> Result<i32> {
 /// A throw-away sandbox whose PID 1 is systemd: started in the background,
 /// the command run in it through `exec`, and removed with its storage however
 /// the command ends (SIGINT and SIGTERM included).
-pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
-    let engine = engine_for(plan);
+pub fn run_throwaway(engine: &dyn EngineApi, plan: &Plan, named: bool) -> Result<i32> {
     if named {
-        super::check_name_free(&engine, &plan.name)?;
+        super::check_name_free(engine, &plan.name)?;
     }
     let signals = Signals::install();
-    create(&engine, plan)?;
+    create(engine, plan)?;
     crate::trace::mark("the sandbox started");
     let _removal = Removal {
-        engine: &engine,
+        engine,
         name: &plan.name,
     };
     if signals.terminated() {
         return Ok(128 + libc::SIGTERM);
     }
-    let code = exec_command(plan, &signals)?;
+    let code = exec_command(engine, plan, &signals)?;
     crate::trace::mark("the command exited");
-    if init_failed(&engine, plan, code)? {
+    if init_failed(engine, plan, code)? {
         return Ok(exit::INNER_ENGINE);
     }
     // An interrupted `exec` CLI ends with a status of its own (Docker's 0,
@@ -96,7 +94,7 @@ pub fn run_throwaway(plan: &Plan, named: bool) -> Result<i32> {
 
 /// Removes a throw-away sandbox when its run ends.
 struct Removal<'a> {
-    engine: &'a Engine,
+    engine: &'a dyn EngineApi,
     name: &'a str,
 }
 
@@ -111,40 +109,33 @@ impl Drop for Removal<'_> {
 }
 
 /// Run the plan's command in the sandbox through `exec`; its status.
-fn exec_command(plan: &Plan, signals: &Signals) -> Result<i32> {
+fn exec_command(engine: &dyn EngineApi, plan: &Plan, signals: &Signals) -> Result<i32> {
     let argv = plan
         .exec_argv()
         .expect("the plan runs its command through exec");
-    let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
-    let mut child = cmd.spawn_attached()?;
-    signals.pass_to(child.id());
-    let status = child
-        .wait()
-        .map_err(|e| Error::failure(format!("lost `{}`", cmd.display())).cause(e.to_string()))?;
-    Ok(exit_code(&status))
+    engine.attached(&argv, Some(signals))
 }
 
 /// After a command's non-zero status: whether it is the sandbox's failure
 /// (its init ended with 121, or under systemd the engine's unit reported
 /// failure to `enter`) rather than the command's own; the end of the
 /// sandbox's output is shown when the command could not say why.
-fn init_failed(engine: &Engine, plan: &Plan, code: i32) -> Result<bool> {
+fn init_failed(engine: &dyn EngineApi, plan: &Plan, code: i32) -> Result<bool> {
     if code == 0 {
         return Ok(false);
     }
     if plan.inner.systemd && code == exit::INNER_ENGINE {
         let unit = crate::init::systemd::UNIT;
+        let args = [
+            "exec",
+            &plan.name,
+            "systemctl",
+            "is-failed",
+            "--quiet",
+            unit,
+        ];
         let failed = engine
-            .cmd()
-            .args([
-                "exec",
-                &plan.name,
-                "systemctl",
-                "is-failed",
-                "--quiet",
-                unit,
-            ])
-            .output()
+            .output(&engine.argv(&args.map(String::from)))
             .is_ok_and(|o| o.success());
         return Ok(failed);
     }
@@ -162,18 +153,24 @@ fn init_failed(engine: &Engine, plan: &Plan, code: i32) -> Result<bool> {
 /// An existing container of the sandbox's name: attach when it is the same
 /// sandbox, replace it with --recreate, refuse otherwise. Whether a new one
 /// was made.
-fn attach(engine: &Engine, plan: &Plan, existing: &Container, recreate: bool) -> Result<bool> {
+fn attach(
+    engine: &dyn EngineApi,
+    plan: &Plan,
+    existing: &Container,
+    recreate: bool,
+) -> Result<bool> {
     if !existing.is_sandbox() {
         return Err(Error::usage(format!(
             "a container named `{}` already exists on {}, and dindbox did not make it",
-            plan.name, engine.kind
+            plan.name,
+            engine.kind()
         ))
         .hint("choose another name with `-n NAME`"));
     }
     let differences = identity::differences(&existing.labels, &plan.identity);
     if differences.is_empty() {
         if !existing.running() {
-            start(engine, &plan.name)?;
+            engine.start(&plan.name)?;
         }
         return Ok(false);
     }
@@ -197,18 +194,8 @@ fn attach(engine: &Engine, plan: &Plan, existing: &Container, recreate: bool) ->
     Ok(true)
 }
 
-/// `start` a stopped sandbox; the `exec` that follows waits for it to be ready.
-pub fn start(engine: &Engine, name: &str) -> Result<()> {
-    let cmd = engine.cmd().args(["start", name]);
-    let out = cmd.output()?;
-    if !out.success() {
-        return Err(cmd.failed(&out.status, &out.stderr));
-    }
-    Ok(())
-}
-
 /// Create the sandbox's volumes and start it in the background.
-fn create(engine: &Engine, plan: &Plan) -> Result<()> {
+fn create(engine: &dyn EngineApi, plan: &Plan) -> Result<()> {
     // The environment's file is read when the sandbox is created.
     let _env_file = super::envfile::write(plan)?;
     let mut created = Created {
@@ -220,15 +207,13 @@ fn create(engine: &Engine, plan: &Plan) -> Result<()> {
         created.remove();
         return Err(e);
     }
-    let argv = plan.argv();
-    let cmd = Cmd::new(&argv[0]).args(argv[1..].iter().cloned());
     crate::trace::mark("starting the sandbox");
-    let out = cmd.output()?;
+    let out = engine.output(&plan.argv())?;
     if !out.success() {
         created.remove();
         return Err(
             Error::failure(format!("{} could not start the sandbox", plan.engine))
-                .cause(crate::process::tail(&out.stderr, 5))
+                .cause(tail(&out.stderr, 5))
                 .hint("`dindbox doctor` shows what this host allows"),
         );
     }
@@ -236,12 +221,160 @@ fn create(engine: &Engine, plan: &Plan) -> Result<()> {
 }
 
 /// The end of the sandbox's own output: where its init said what failed.
-fn show_log_tail(engine: &Engine, name: &str) {
-    if let Ok(out) = engine
-        .cmd()
-        .args(["logs", "--tail", LOG_TAIL, name])
-        .output()
-    {
+fn show_log_tail(engine: &dyn EngineApi, name: &str) {
+    let args = ["logs", "--tail", LOG_TAIL, name].map(String::from);
+    if let Ok(out) = engine.output(&engine.argv(&args)) {
         eprint!("{}{}", out.stdout, out.stderr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apply::tests::{plan, record};
+    use crate::engine::EngineKind;
+    use crate::engine::fake::{FakeEngine, foreign, sandbox};
+    use crate::plan::labels;
+
+    /// A kept sandbox's plan: its command runs through `exec`.
+    fn kept_plan() -> Plan {
+        let mut plan = plan();
+        plan.rm = false;
+        plan.exec = Some(["exec", "-i", "box", "true"].map(String::from).to_vec());
+        plan
+    }
+
+    /// The sandbox `plan` makes, as the engine reports it, in `status`.
+    fn made_by(plan: &Plan, status: &str) -> Container {
+        let mut c = sandbox(&plan.name, status);
+        c.labels.extend(plan.identity.clone());
+        c
+    }
+
+    #[test]
+    fn the_same_sandbox_stopped_is_started_again_and_nothing_new_is_made() {
+        let plan = kept_plan();
+        let existing = made_by(&plan, "exited");
+        let fake = FakeEngine::new(EngineKind::Docker).with_container(existing.clone());
+        assert!(!attach(&fake, &plan, &existing, false).unwrap());
+        assert_eq!(fake.calls(), vec!["start box"]);
+        assert_eq!(fake.containers(), vec!["box running"]);
+    }
+
+    #[test]
+    fn the_same_sandbox_running_is_used_as_it_is() {
+        let plan = kept_plan();
+        let existing = made_by(&plan, "running");
+        let fake = FakeEngine::new(EngineKind::Docker).with_container(existing.clone());
+        assert!(!attach(&fake, &plan, &existing, false).unwrap());
+        assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+    }
+
+    #[test]
+    fn a_container_dindbox_did_not_make_is_never_attached_to() {
+        let plan = kept_plan();
+        let existing = foreign("box", "running");
+        let fake = FakeEngine::new(EngineKind::Podman).with_container(existing.clone());
+        let err = attach(&fake, &plan, &existing, true).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a container named `box` already exists on podman, and dindbox did not make it"
+        );
+        assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+        assert_eq!(fake.containers(), vec!["box running"]);
+    }
+
+    #[test]
+    fn a_sandbox_made_with_other_settings_is_refused_unless_recreated() {
+        let plan = kept_plan();
+        let mut existing = made_by(&plan, "running");
+        existing.labels.insert(labels::MODE.into(), "dind".into());
+        let fake = FakeEngine::new(EngineKind::Docker)
+            .with_container(existing.clone())
+            .with_volume("box-storage", "box");
+        let err = attach(&fake, &plan, &existing, false).unwrap_err();
+        assert_eq!(
+            err.message,
+            "sandbox `box` exists, made with other settings"
+        );
+        assert!(err.causes[0].contains("mode"), "{err}");
+        assert!(fake.calls().is_empty(), "refused before any change");
+
+        assert!(attach(&fake, &plan, &existing, true).unwrap(), "made anew");
+        assert_eq!(
+            fake.calls(),
+            vec![
+                "inspect box".to_string(),
+                "stop box".into(),
+                "rm box".into(),
+                "volumes box".into(),
+                "volume rm box-storage".into(),
+                "volume exists box-storage".into(),
+                "volume create box-storage".into(),
+                record("output", &plan.argv()),
+            ]
+        );
+        assert_eq!(fake.containers(), vec!["box running"]);
+        assert_eq!(fake.volumes(), vec!["box-storage"], "fresh storage");
+    }
+
+    #[test]
+    fn a_kept_sandbox_that_cannot_be_created_leaves_nothing() {
+        let mut plan = kept_plan();
+        plan.rm = true;
+        let fake = FakeEngine::new(EngineKind::Docker).exits("run", 125, "no such runtime\n");
+        let err = run_throwaway(&fake, &plan, false).unwrap_err();
+        assert_eq!(err.message, "docker could not start the sandbox");
+        assert_eq!(err.causes, vec!["no such runtime"]);
+        assert_eq!(
+            fake.calls(),
+            vec![
+                "volume exists box-storage".to_string(),
+                "volume create box-storage".into(),
+                record("output", &plan.argv()),
+                "rm box".into(),
+                "volume rm box-storage".into(),
+            ]
+        );
+        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
+        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+    }
+
+    #[test]
+    fn a_throw_away_kept_sandbox_goes_with_its_storage_when_its_command_ends() {
+        let mut plan = kept_plan();
+        plan.rm = true;
+        let fake = FakeEngine::new(EngineKind::Docker).exits("exec", 4, "");
+        assert_eq!(run_throwaway(&fake, &plan, false).unwrap(), 4);
+        assert_eq!(
+            fake.calls(),
+            vec![
+                "volume exists box-storage".to_string(),
+                "volume create box-storage".into(),
+                record("output", &plan.argv()),
+                record("attached", &plan.exec_argv().unwrap()),
+                "inspect box".into(),
+                "inspect box".into(),
+                "rm box".into(),
+                "volumes box".into(),
+                "volume rm box-storage".into(),
+            ]
+        );
+        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
+        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+    }
+
+    #[test]
+    fn a_named_throw_away_kept_sandbox_refuses_a_name_in_use() {
+        let mut plan = kept_plan();
+        plan.rm = true;
+        let fake = FakeEngine::new(EngineKind::Docker).with_container(foreign("box", "exited"));
+        let err = run_throwaway(&fake, &plan, true).unwrap_err();
+        assert_eq!(
+            err.message,
+            "a container named `box` already exists on docker"
+        );
+        assert_eq!(fake.calls(), vec!["inspect box"]);
+        assert_eq!(fake.containers(), vec!["box exited"]);
     }
 }

@@ -1,6 +1,6 @@
 //! Removing a sandbox: its container, then the volumes labelled as its own.
 
-use crate::engine::Engine;
+use crate::engine::EngineApi;
 use crate::error::Result;
 
 /// What was removed.
@@ -11,7 +11,7 @@ pub struct Removed {
 /// Remove the sandbox `name` (running or not) and, unless kept, its volumes.
 /// `stop_first`: give it a clean stop (the inner engine shuts down) before removal.
 pub fn sandbox(
-    engine: &Engine,
+    engine: &dyn EngineApi,
     name: &str,
     keep_storage: bool,
     stop_first: bool,
@@ -21,7 +21,7 @@ pub fn sandbox(
         .and_then(|c| super::service::of(&c.labels));
     if stop_first {
         // A sandbox that is not running makes `stop` fail harmlessly.
-        let _ = engine.cmd().args(["stop", name]).output()?;
+        let _ = engine.stop(name, None);
     }
     engine.remove_container(name)?;
     if let Some(service) = service {

@@ -21,7 +21,7 @@ use nix::unistd::Pid;
 use crate::engine::socket;
 use crate::error::{Error, Result};
 use crate::plan::{HostService, labels};
-use crate::process::{quote_argv, tail};
+use crate::process::{quote_argv, stop_child, tail, wait_for};
 
 /// How long the service may take to answer.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -71,12 +71,10 @@ pub fn stop(service: &HostService) {
         .ok()
         .and_then(|p| p.trim().parse::<i32>().ok());
     if let Some(pid) = pid.filter(|p| serves(*p, &service.socket)) {
+        // Not our child (it outlived the dindbox that started it): watched by pid.
         let pid = Pid::from_raw(pid);
         let _ = kill(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + STOP_GRACE;
-        while kill(pid, None).is_ok() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for(STOP_GRACE, || kill(pid, None).is_err());
         let _ = kill(pid, Signal::SIGKILL);
     }
     let _ = std::fs::remove_dir_all(&service.dir);
@@ -178,16 +176,7 @@ fn wait_ready(child: &mut Child, service: &HostService, log: &Path) -> Result<()
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let pid = Pid::from_raw(self.child.id() as i32);
-        let _ = kill(pid, Signal::SIGTERM);
-        let deadline = Instant::now() + STOP_GRACE;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
+        stop_child(&mut self.child, STOP_GRACE);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -114,27 +114,8 @@ impl Engine {
 
     /// Every container dindbox made on this engine, found by label.
     pub fn sandboxes(&self) -> Result<Vec<Container>> {
-        let filter = format!("label={}=true", labels::MANAGED);
-        let ids = self
-            .cmd()
-            .args(["ps", "-a", "-q", "--no-trunc", "--filter", &filter])
-            .run()?;
-        let ids: Vec<&str> = ids.stdout.split_whitespace().collect();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let out = self
-            .cmd()
-            .args(["container", "inspect"])
-            .args(ids)
-            .output()?;
-        // A container removed between the two calls makes inspect fail for it
-        // alone; the others are still printed.
-        parse_containers(if out.stdout.trim().is_empty() {
-            "[]"
-        } else {
-            &out.stdout
-        })
+        let json = self.inspect_listed(&super::api::list_args(), &["container", "inspect"])?;
+        parse_containers(&json)
     }
 
     /// Volumes dindbox made, for one sandbox or for all.
@@ -143,25 +124,9 @@ impl Engine {
             Some(name) => format!("label={}={name}", labels::SANDBOX),
             None => format!("label={}=true", labels::MANAGED),
         };
-        let names = self
-            .cmd()
-            .args(["volume", "ls", "-q", "--filter", &filter])
-            .run()?;
-        let names: Vec<&str> = names.stdout.split_whitespace().collect();
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let out = self
-            .cmd()
-            .args(["volume", "inspect"])
-            .args(names)
-            .output()?;
-        let vols: Vec<Volume> = serde_json::from_str(if out.stdout.trim().is_empty() {
-            "[]"
-        } else {
-            &out.stdout
-        })
-        .map_err(|e| {
+        let list = ["volume", "ls", "-q", "--filter", &filter].map(String::from);
+        let json = self.inspect_listed(&list, &["volume", "inspect"])?;
+        let vols: Vec<Volume> = serde_json::from_str(&json).map_err(|e| {
             Error::failure("could not read the engine's `volume inspect` output")
                 .cause(e.to_string())
         })?;
@@ -170,6 +135,28 @@ impl Engine {
             .into_iter()
             .filter(|v| sandbox.is_some() || v.label(labels::MANAGED) == "true")
             .collect())
+    }
+
+    /// The `inspect` JSON of what a listing (`list`, one name or id a word)
+    /// names: `[]` when it names nothing.
+    fn inspect_listed(&self, list: &[String], inspect: &[&str]) -> Result<String> {
+        let names = self.cmd().args(list.iter().cloned()).run()?;
+        let names: Vec<&str> = names.stdout.split_whitespace().collect();
+        if names.is_empty() {
+            return Ok("[]".into());
+        }
+        let out = self
+            .cmd()
+            .args(inspect.iter().copied())
+            .args(names)
+            .output()?;
+        // One removed between the two calls makes inspect fail for it alone;
+        // the others are still printed.
+        Ok(if out.stdout.trim().is_empty() {
+            "[]".into()
+        } else {
+            out.stdout
+        })
     }
 }
 

@@ -24,6 +24,15 @@ pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_AUDIT_WRITE",
 ];
 
+/// How the Docker CLI spells what differs from Podman's.
+pub const SPELLING: super::Spelling = super::Spelling {
+    info_format: "{{json .}}",
+    parse_info,
+    default_caps: DEFAULT_CAPS,
+    cp_keep_owners: &["--archive"],
+    save_docker_archive: &[],
+};
+
 /// Capabilities Docker's daemon knows only from 23.0 on; an older one
 /// rejects them by name (`invalid CapAdd: unknown capability`).
 const CAPS_SINCE_23: &[&str] = &["CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"];

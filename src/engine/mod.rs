@@ -1,13 +1,21 @@
 //! The host engines dindbox drives, through their CLIs.
 //!
-//! `docker.rs` and `podman.rs` hold what differs between the two: how each
-//! spells a flag, and how each reports itself in `info`. Everything here that
-//! runs a command goes through [`crate::process::Cmd`].
+//! `api.rs` is what dindbox asks of an engine, as one interface
+//! ([`EngineApi`]) that [`Engine`] answers through the CLI and `fake.rs`
+//! answers in tests. `docker.rs` and `podman.rs` hold what differs between
+//! the two CLIs, one [`Spelling`] each: how each spells a flag, and how each
+//! reports itself in `info`. Everything here that runs a command goes
+//! through [`crate::process::Cmd`].
 
+pub mod api;
 pub mod container;
 pub mod docker;
+#[cfg(test)]
+pub mod fake;
 pub mod podman;
 pub mod socket;
+
+pub use api::EngineApi;
 
 use std::path::Path;
 use std::time::Duration;
@@ -43,21 +51,38 @@ impl EngineKind {
         }
     }
 
+    /// How this engine's CLI spells what differs between the two.
+    pub fn cli(self) -> &'static Spelling {
+        match self {
+            EngineKind::Docker => &docker::SPELLING,
+            EngineKind::Podman => &podman::SPELLING,
+        }
+    }
+
     /// Capabilities the engine gives every container unless told otherwise.
     pub fn default_caps(self) -> &'static [&'static str] {
-        match self {
-            EngineKind::Docker => docker::DEFAULT_CAPS,
-            EngineKind::Podman => podman::DEFAULT_CAPS,
-        }
+        self.cli().default_caps
     }
 
     /// Parse this engine's `info` JSON into facts.
     pub fn parse_info(self, binary: &str, json: &str) -> Result<EngineFacts> {
-        match self {
-            EngineKind::Docker => docker::parse_info(binary, json),
-            EngineKind::Podman => podman::parse_info(binary, json),
-        }
+        (self.cli().parse_info)(binary, json)
     }
+}
+
+/// What differs between the Docker and Podman CLIs, one value in each of
+/// `docker.rs` and `podman.rs`.
+pub struct Spelling {
+    /// `info --format` for the whole answer as JSON.
+    pub info_format: &'static str,
+    /// Parse that answer into facts.
+    pub parse_info: fn(&str, &str) -> Result<EngineFacts>,
+    /// Capabilities `run` grants by default.
+    pub default_caps: &'static [&'static str],
+    /// `cp` flags that keep owners when extracting into a container.
+    pub cp_keep_owners: &'static [&'static str],
+    /// `save` flags for a docker-archive tarball, which either engine can `load`.
+    pub save_docker_archive: &'static [&'static str],
 }
 
 impl std::fmt::Display for EngineKind {
@@ -93,10 +118,7 @@ impl Engine {
 
     /// Ask `info`; the facts say whether it answered and why not.
     pub fn info(&self) -> EngineFacts {
-        let format = match self.kind {
-            EngineKind::Docker => "{{json .}}",
-            EngineKind::Podman => "json",
-        };
+        let format = self.kind.cli().info_format;
         let cmd = self.cmd().args(["info", "--format", format]);
         let mut facts = EngineFacts::new(self.kind, &self.binary);
         match cmd.output_within(INFO_LIMIT) {
@@ -179,11 +201,10 @@ impl Engine {
 
     /// Extract a tarball into a (created, not running) container's filesystem at `dest`, owners kept.
     pub fn copy_into(&self, container: &str, dest: &str, tarball: &Path) -> Result<()> {
-        let mut cmd = self.cmd().arg("cp");
-        if self.kind == EngineKind::Docker {
-            cmd = cmd.arg("--archive"); // Podman keeps owners by default
-        }
-        cmd.args(["-", &format!("{container}:{dest}")])
+        self.cmd()
+            .arg("cp")
+            .args(self.kind.cli().cp_keep_owners.iter().copied())
+            .args(["-", &format!("{container}:{dest}")])
             .stdin_file(tarball)
             .run()
             .map(|_| ())
@@ -191,11 +212,10 @@ impl Engine {
 
     /// `save` an image into a docker-archive tarball, which either engine can `load`.
     pub fn save(&self, image: &str, path: &Path) -> Result<()> {
-        let mut cmd = self.cmd().arg("save");
-        if self.kind == EngineKind::Podman {
-            cmd = cmd.args(["--format", "docker-archive"]);
-        }
-        cmd.args(["-o", &path.display().to_string(), image])
+        self.cmd()
+            .arg("save")
+            .args(self.kind.cli().save_docker_archive.iter().copied())
+            .args(["-o", &path.display().to_string(), image])
             .run()
             .map(|_| ())
     }

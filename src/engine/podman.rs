@@ -21,6 +21,16 @@ pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_SYS_CHROOT",
 ];
 
+/// How the Podman CLI spells what differs from Docker's.
+pub const SPELLING: super::Spelling = super::Spelling {
+    info_format: "json",
+    parse_info,
+    default_caps: DEFAULT_CAPS,
+    // Podman keeps owners by default.
+    cp_keep_owners: &[],
+    save_docker_archive: &["--format", "docker-archive"],
+};
+
 /// The variable that gives Podman an extra containers.conf: from 4.4 on one
 /// that is read on top of the usual files; before, one that replaces them.
 pub fn config_env(server_version: Option<&str>) -> &'static str {

@@ -39,15 +39,22 @@ pub fn choose_engine<'a>(req: &Request, host: &'a HostFacts) -> Result<&'a Engin
 
 /// No engine answers: what each said, and how to get one.
 pub fn none_answers(host: &HostFacts) -> Error {
+    let said: Vec<(EngineKind, String)> = host
+        .engines
+        .iter()
+        .map(|e| (e.kind, e.error.clone().unwrap_or_default()))
+        .collect();
+    none_answer(&said)
+}
+
+/// No engine answers: what each said (empty: nothing), and how to get one.
+pub fn none_answer(said: &[(EngineKind, String)]) -> Error {
     let mut err = Error::failure("no container engine answers on this host");
-    for e in &host.engines {
-        err = err.cause(format!(
-            "{}: {}",
-            e.kind,
-            e.error.clone().unwrap_or_else(|| "no answer".into())
-        ));
+    for (kind, said) in said {
+        let said = if said.is_empty() { "no answer" } else { said };
+        err = err.cause(format!("{kind}: {said}"));
     }
-    if host.engines.is_empty() {
+    if said.is_empty() {
         err = err.cause("neither `podman` nor `docker` is on PATH");
     }
     err.hint(install_hint(EngineKind::Podman))

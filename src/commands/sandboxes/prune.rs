@@ -1,95 +1,39 @@
 //! `dindbox prune`: stopped sandboxes, and storage volumes whose sandbox is
-//! gone. Only what carries dindbox's label; never images, never others'.
+//! gone (see `ops::prune`); one line for each.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use chrono::DateTime;
-
-use crate::apply::remove;
 use crate::cli::PruneArgs;
-use crate::error::{Error, Result};
-use crate::plan::labels;
+use crate::error::Result;
+use crate::ops;
+use crate::ops::prune::Pruned;
 
 pub fn run(args: PruneArgs) -> Result<i32> {
-    let until = args.until.as_deref().map(parse_until).transpose()?;
-    let cutoff = until.map(|d| SystemTime::now() - d);
-    let old_enough = |created: &str| match (cutoff, parse_time(created)) {
-        (None, _) => true,
-        (Some(cutoff), Some(t)) => t <= cutoff,
-        // A time the engine wrote in a form not understood: leave it be.
-        (Some(_), None) => false,
+    let req = ops::prune::Request {
+        until: args
+            .until
+            .as_deref()
+            .map(ops::prune::parse_until)
+            .transpose()?,
+        dry_run: args.dry_run,
     };
-    let verb = if args.dry_run {
+    let now = SystemTime::now();
+    let verb = if req.dry_run {
         "would remove"
     } else {
         "removed"
     };
-    let mut count = 0;
-    for engine in super::engines(&args.engine)? {
-        let sandboxes = engine.sandboxes()?;
-        for c in sandboxes
-            .iter()
-            .filter(|c| !c.running() && old_enough(&c.created))
-        {
-            if !args.dry_run {
-                remove::sandbox(&engine, &c.name, false, false)?;
-            }
-            println!("{verb} sandbox {} ({}, {})", c.name, engine.kind, c.status);
-            count += 1;
-        }
-        let live: Vec<&str> = sandboxes
-            .iter()
-            .filter(|c| c.running() || !old_enough(&c.created))
-            .map(|c| c.name.as_str())
-            .collect();
-        let orphans = engine.sandbox_volumes(None)?.into_iter().filter(|v| {
-            let owner = v.label(labels::SANDBOX);
-            !live.contains(&owner)
-                && !sandboxes.iter().any(|c| c.name == owner && args.dry_run)
-                && old_enough(&v.created_at)
-        });
-        for v in orphans {
-            if !args.dry_run {
-                engine.remove_volume(&v.name)?;
-            }
-            println!("{verb} volume {} ({})", v.name, engine.kind);
-            count += 1;
-        }
-    }
-    if count == 0 {
+    let engines = super::engines(&args.engine)?;
+    let pruned = ops::prune::prune(&super::apis(&engines), &req, now, &mut |p| match p {
+        Pruned::Sandbox {
+            name,
+            engine,
+            status,
+        } => println!("{verb} sandbox {name} ({engine}, {status})"),
+        Pruned::Volume { name, engine } => println!("{verb} volume {name} ({engine})"),
+    })?;
+    if pruned.is_empty() {
         println!("nothing to prune");
     }
     Ok(0)
-}
-
-fn parse_until(text: &str) -> Result<Duration> {
-    humantime::parse_duration(text).map_err(|e| {
-        Error::usage(format!("--until `{text}` is not a duration: {e}"))
-            .hint("give an age such as 30m, 24h or 7d")
-    })
-}
-
-fn parse_time(text: &str) -> Option<SystemTime> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(SystemTime::from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn engine_times_and_ages_parse() {
-        assert!(parse_time("2026-11-25T05:30:00.123456789Z").is_some());
-        assert!(parse_time("2026-11-25T05:30:00.12+00:00").is_some());
-        assert!(parse_time("yesterday").is_none());
-        assert_eq!(parse_until("7d").unwrap(), Duration::from_secs(7 * 86_400));
-        assert!(
-            parse_until("soon")
-                .unwrap_err()
-                .to_string()
-                .contains("30m, 24h or 7d")
-        );
-    }
 }

@@ -1,60 +1,41 @@
-//! `dindbox start` and `dindbox stop`.
+//! `dindbox start` and `dindbox stop` (see `ops::start`, `ops::stop`); one
+//! line for each sandbox.
 
 use crate::cli::{SandboxesArgs, StopArgs};
 use crate::error::{Result, exit};
-use crate::plan::inner::INIT_PATH;
-use crate::plan::labels;
+use crate::ops;
+use crate::ops::start::StartOutcome;
+use crate::ops::stop::StopOutcome;
 
 pub fn start(args: SandboxesArgs) -> Result<i32> {
     let engines = super::engines(&args.engine)?;
-    let mut status = 0;
-    for name in &args.names {
-        let (engine, sandbox) = super::find(&engines, name)?;
-        if sandbox.running() {
-            println!("{name} is already running");
-            continue;
-        }
-        if let Some(service) = crate::apply::service::of(&sandbox.labels) {
-            crate::apply::service::ensure(&service)?;
-        }
-        crate::apply::kept::start(&engine, name)?;
-        // The init reports when the inner engine answers: wait for that.
-        let timeout: u64 = sandbox.label(labels::TIMEOUT).parse().unwrap_or(60_000);
-        let waited = engine
-            .cmd()
-            .args(["exec", name, INIT_PATH, "enter", "--timeout-ms"])
-            .arg((timeout + crate::plan::attach::ENTER_MARGIN_MS).to_string())
-            .args(["--", "true"])
-            .output()?;
-        if waited.success() {
-            println!("{name} started");
-        } else {
-            eprint!("{}", waited.stderr);
+    let started = ops::start::start(&super::apis(&engines), &args.names, &mut |s| match s {
+        StartOutcome::AlreadyRunning(name) => println!("{name} is already running"),
+        StartOutcome::Started(name) => println!("{name} started"),
+        StartOutcome::NotReady { name, stderr } => {
+            eprint!("{stderr}");
             eprintln!(
                 "dindbox: {name} did not become ready: `dindbox logs {name} --inner` shows the inner engine's log"
             );
-            status = exit::INNER_ENGINE;
         }
-    }
-    Ok(status)
+    })?;
+    let not_ready = started
+        .iter()
+        .any(|s| matches!(s, StartOutcome::NotReady { .. }));
+    Ok(if not_ready { exit::INNER_ENGINE } else { 0 })
 }
 
 pub fn stop(args: StopArgs) -> Result<i32> {
     let engines = super::engines(&args.sandboxes.engine)?;
-    for name in &args.sandboxes.names {
-        let (engine, sandbox) = super::find(&engines, name)?;
-        if !sandbox.running() {
-            println!("{name} is not running");
-            continue;
-        }
-        let cmd = engine
-            .cmd()
-            .args(["stop", "-t", &args.time.to_string(), name]);
-        let out = cmd.output()?;
-        if !out.success() {
-            return Err(cmd.failed(&out.status, &out.stderr));
-        }
-        println!("{name} stopped");
-    }
+    let seconds = u64::from(args.time);
+    ops::stop::stop(
+        &super::apis(&engines),
+        &args.sandboxes.names,
+        seconds,
+        &mut |s| match s {
+            StopOutcome::NotRunning(name) => println!("{name} is not running"),
+            StopOutcome::Stopped(name) => println!("{name} stopped"),
+        },
+    )?;
     Ok(0)
 }
