@@ -16,6 +16,7 @@ mod probe;
 mod process;
 mod render;
 mod request;
+mod signals;
 mod spec;
 mod trace;
 

@@ -2,13 +2,13 @@
 //! and attaches to it, then runs the command in it through `exec`.
 
 use super::lock::Lock;
-use super::signals::Signals;
 use super::{Created, create_volumes, remove, service};
 use crate::engine::EngineApi;
 use crate::engine::container::Container;
 use crate::error::{Error, Result, exit};
 use crate::plan::{Plan, identity};
 use crate::process::tail;
+use crate::signals::Signals;
 
 /// How many lines of the sandbox's output a failed start shows.
 const LOG_TAIL: &str = "30";

@@ -5,7 +5,6 @@ pub mod kept;
 pub mod lock;
 pub mod remove;
 pub mod service;
-pub mod signals;
 pub mod stepdown;
 
 use crate::engine::{Engine, EngineApi};
@@ -115,7 +114,7 @@ fn run_once(engine: &dyn EngineApi, plan: &Plan, named: bool) -> Result<i32> {
     if named {
         check_name_free(engine, &plan.name)?;
     }
-    let signals = signals::Signals::install();
+    let signals = crate::signals::Signals::install();
     // The environment's file lives as long as this run, however it ends.
     let _env_file = envfile::write(plan)?;
     let mut created = Created {

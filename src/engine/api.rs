@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use super::container::{Container, Volume};
 use super::{Engine, EngineKind};
-use crate::apply::signals::Signals;
 use crate::error::{Error, Result};
-use crate::plan::labels;
 use crate::process::{Cmd, Output, exit_code};
+use crate::signals::Signals;
+use crate::spec::labels;
 
 /// How long the cheap "does it answer" call may take.
 const ANSWER_LIMIT: Duration = Duration::from_secs(15);
@@ -84,7 +84,7 @@ impl EngineApi for Engine {
     }
 
     fn answers(&self) -> std::result::Result<(), String> {
-        let cmd = self.cmd().args(list_args());
+        let cmd = self.cmd().args(super::container::list_args());
         match cmd.output_within(ANSWER_LIMIT) {
             Ok(Some(out)) if out.success() => Ok(()),
             Ok(Some(out)) => Err(crate::process::tail(&out.stderr, 3)),
@@ -183,12 +183,4 @@ impl EngineApi for Engine {
         })?;
         Ok(exit_code(&status))
     }
-}
-
-/// `ps` arguments that list the ids of dindbox's containers.
-pub(super) fn list_args() -> Vec<String> {
-    let filter = format!("label={}=true", labels::MANAGED);
-    ["ps", "-a", "-q", "--no-trunc", "--filter", &filter]
-        .map(String::from)
-        .to_vec()
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::plan::labels;
+use crate::spec::labels;
 
 /// A container, from `container inspect`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +114,7 @@ impl Engine {
 
     /// Every container dindbox made on this engine, found by label.
     pub fn sandboxes(&self) -> Result<Vec<Container>> {
-        let json = self.inspect_listed(&super::api::list_args(), &["container", "inspect"])?;
+        let json = self.inspect_listed(&list_args(), &["container", "inspect"])?;
         parse_containers(&json)
     }
 
@@ -158,6 +158,14 @@ impl Engine {
             out.stdout
         })
     }
+}
+
+/// `ps` arguments that list the ids of dindbox's containers.
+pub(super) fn list_args() -> Vec<String> {
+    let filter = format!("label={}=true", labels::MANAGED);
+    ["ps", "-a", "-q", "--no-trunc", "--filter", &filter]
+        .map(String::from)
+        .to_vec()
 }
 
 #[cfg(test)]

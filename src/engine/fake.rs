@@ -17,10 +17,10 @@ use std::sync::Mutex;
 use super::EngineKind;
 use super::api::EngineApi;
 use super::container::{Container, Volume};
-use crate::apply::signals::Signals;
 use crate::error::{Error, Result};
-use crate::plan::labels;
 use crate::process::{Output, quote_argv};
+use crate::signals::Signals;
+use crate::spec::labels;
 
 pub struct FakeEngine {
     kind: EngineKind,

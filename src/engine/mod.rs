@@ -18,39 +18,14 @@ pub mod socket;
 pub use api::EngineApi;
 
 use std::path::Path;
-use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::probe::facts::EngineFacts;
 use crate::process::{Cmd, Output};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "lowercase")]
-pub enum EngineKind {
-    Docker,
-    Podman,
-}
+pub use crate::spec::EngineKind;
 
+/// What follows from the engine kind for its CLI.
 impl EngineKind {
-    pub const ALL: [EngineKind; 2] = [EngineKind::Podman, EngineKind::Docker];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            EngineKind::Docker => "docker",
-            EngineKind::Podman => "podman",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "docker" => Some(EngineKind::Docker),
-            "podman" => Some(EngineKind::Podman),
-            _ => None,
-        }
-    }
-
     /// How this engine's CLI spells what differs between the two.
     pub fn cli(self) -> &'static Spelling {
         match self {
@@ -63,11 +38,6 @@ impl EngineKind {
     pub fn default_caps(self) -> &'static [&'static str] {
         self.cli().default_caps
     }
-
-    /// Parse this engine's `info` JSON into facts.
-    pub fn parse_info(self, binary: &str, json: &str) -> Result<EngineFacts> {
-        (self.cli().parse_info)(binary, json)
-    }
 }
 
 /// What differs between the Docker and Podman CLIs, one value in each of
@@ -75,8 +45,6 @@ impl EngineKind {
 pub struct Spelling {
     /// `info --format` for the whole answer as JSON.
     pub info_format: &'static str,
-    /// Parse that answer into facts.
-    pub parse_info: fn(&str, &str) -> Result<EngineFacts>,
     /// Capabilities `run` grants by default.
     pub default_caps: &'static [&'static str],
     /// `cp` flags that keep owners when extracting into a container.
@@ -84,15 +52,6 @@ pub struct Spelling {
     /// `save` flags for a docker-archive tarball, which either engine can `load`.
     pub save_docker_archive: &'static [&'static str],
 }
-
-impl std::fmt::Display for EngineKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How long `info` may take before the engine counts as not answering.
-const INFO_LIMIT: Duration = Duration::from_secs(15);
 
 /// A host engine reached through its CLI.
 #[derive(Debug, Clone)]
@@ -114,30 +73,6 @@ impl Engine {
 
     pub fn cmd(&self) -> Cmd {
         Cmd::new(&self.binary).args(self.global.iter().cloned())
-    }
-
-    /// Ask `info`; the facts say whether it answered and why not.
-    pub fn info(&self) -> EngineFacts {
-        let format = self.kind.cli().info_format;
-        let cmd = self.cmd().args(["info", "--format", format]);
-        let mut facts = EngineFacts::new(self.kind, &self.binary);
-        match cmd.output_within(INFO_LIMIT) {
-            Ok(Some(out)) if out.success() => match self.kind.parse_info(&self.binary, &out.stdout)
-            {
-                Ok(parsed) => facts = parsed,
-                Err(e) => facts.error = Some(e.to_string()),
-            },
-            Ok(Some(out)) => facts.error = Some(crate::process::tail(&out.stderr, 3)),
-            Ok(None) => {
-                facts.error = Some(format!(
-                    "`{}` did not answer in {}s",
-                    cmd.display(),
-                    INFO_LIMIT.as_secs()
-                ))
-            }
-            Err(e) => facts.error = Some(e.to_string()),
-        }
-        facts
     }
 
     /// The labels of a local image; None when there is no such image.

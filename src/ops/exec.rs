@@ -1,10 +1,10 @@
 //! `exec`: a command run in a running sandbox, in its workspace, once its
 //! inner engine is ready; its exit status.
 
-use crate::apply::signals::Signals;
 use crate::engine::EngineApi;
 use crate::error::{Error, Result};
 use crate::plan::{attach, labels};
+use crate::signals::Signals;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {

@@ -51,7 +51,8 @@ pub fn parse_value<T: clap::ValueEnum>(what: &str, s: &str) -> Result<T> {
 
 /// Parse an engine name given on the command line.
 pub fn parse_engine(what: &str, s: &str) -> Result<EngineKind> {
-    EngineKind::parse(s).ok_or_else(|| unknown_value(what, s, &["podman", "docker"]))
+    EngineKind::parse(s)
+        .ok_or_else(|| unknown_value(what, s, &EngineKind::ALL.map(EngineKind::name)))
 }
 
 fn unknown_value(what: &str, value: &str, valid: &[&str]) -> Error {

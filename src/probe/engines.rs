@@ -50,8 +50,8 @@ fn engine_facts(
     uid: u32,
     fresh: bool,
 ) -> EngineFacts {
-    let mut facts =
-        podman_info(kind, binary, uid, fresh).unwrap_or_else(|| Engine::new(kind, binary).info());
+    let mut facts = podman_info(kind, binary, uid, fresh)
+        .unwrap_or_else(|| super::info::ask(&Engine::new(kind, binary)));
     facts.sockets = socket_candidates(kind, env, uid)
         .into_iter()
         .filter(|path| Path::new(path).exists())
@@ -81,7 +81,7 @@ fn podman_info(kind: EngineKind, binary: &str, uid: u32, fresh: bool) -> Option<
     if !fresh && let Some(facts) = cache.load() {
         return Some(facts);
     }
-    let facts = Engine::new(kind, binary).info();
+    let facts = super::info::ask(&Engine::new(kind, binary));
     cache.save(&facts);
     Some(facts)
 }

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod fixtures;
 pub mod host;
 pub mod image;
+pub mod info;
 
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::EngineKind;
+use super::EngineKind;
 
 /// Where the inner engine's log goes inside the sandbox.
 pub const LOG_DIR: &str = "/var/log/dindbox";

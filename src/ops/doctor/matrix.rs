@@ -85,7 +85,7 @@ impl Combo {
     /// The request `dindbox run` makes of those very arguments (with the
     /// same configuration files).
     pub fn request(&self, name: &str) -> Result<Request> {
-        crate::commands::run::request(&self.run_args(name))
+        crate::request::request(&self.run_args(name))
     }
 
     /// `argv` as the command line parses it: `DINDBOX_IMAGE` stands in for
