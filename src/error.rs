@@ -28,6 +28,18 @@ pub struct Error {
     pub causes: Vec<String>,
     pub hints: Vec<String>,
     pub code: i32,
+    /// What the program may do about it (the user reads the rest).
+    pub kind: Kind,
+}
+
+/// Errors dindbox itself acts on, besides reporting them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kind {
+    #[default]
+    Other,
+    /// The engine could not start the sandbox at all (it never ran): a step
+    /// down outside may get it started.
+    SandboxNotStarted,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -39,6 +51,15 @@ impl Error {
             causes: Vec::new(),
             hints: Vec::new(),
             code,
+            kind: Kind::Other,
+        }
+    }
+
+    /// The engine could not start the sandbox.
+    pub fn sandbox_not_started(engine: impl std::fmt::Display) -> Self {
+        Error {
+            kind: Kind::SandboxNotStarted,
+            ..Error::failure(format!("{engine} could not start the sandbox"))
         }
     }
 

@@ -211,11 +211,9 @@ fn create(engine: &dyn EngineApi, plan: &Plan) -> Result<()> {
     let out = engine.output(&plan.argv())?;
     if !out.success() {
         created.remove();
-        return Err(
-            Error::failure(format!("{} could not start the sandbox", plan.engine))
-                .cause(tail(&out.stderr, 5))
-                .hint("`dindbox doctor` shows what this host allows"),
-        );
+        return Err(Error::sandbox_not_started(plan.engine)
+            .cause(tail(&out.stderr, 5))
+            .hint("`dindbox doctor` shows what this host allows"));
     }
     Ok(())
 }

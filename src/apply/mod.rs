@@ -144,13 +144,9 @@ fn run_once(engine: &dyn EngineApi, plan: &Plan, named: bool) -> Result<i32> {
     };
     if ENGINE_FAILED.contains(&code) && never_started(engine, plan) {
         created.remove();
-        return Err(
-            Error::failure(format!("{} could not start the sandbox", plan.engine))
-                .cause(format!("`{}` exited with {code}", quote_argv(&argv)))
-                .hint(
-                    "the engine's message is above; `dindbox doctor` shows what this host allows",
-                ),
-        );
+        return Err(Error::sandbox_not_started(plan.engine)
+            .cause(format!("`{}` exited with {code}", quote_argv(&argv)))
+            .hint("the engine's message is above; `dindbox doctor` shows what this host allows"));
     }
     if code == exit::INNER_ENGINE && plan.inner.engine.is_some() {
         created.remove();

@@ -150,7 +150,7 @@ pub fn report_dir(cache: &Path, name: &str) -> PathBuf {
 /// Whether `apply::run` failed because the engine could not start the sandbox
 /// at all (as opposed to the sandbox or its command failing).
 fn not_started(e: &Error) -> bool {
-    e.message.ends_with("could not start the sandbox")
+    e.kind == crate::error::Kind::SandboxNotStarted
 }
 
 /// Run the plan; when the engine cannot start the sandbox, step down outside
@@ -247,6 +247,14 @@ impl Drop for Reporting<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_engine_that_never_started_the_sandbox_is_stepped_down_from() {
+        assert!(not_started(&Error::sandbox_not_started("podman")));
+        let same_words = Error::failure("podman could not start the sandbox");
+        assert!(!not_started(&same_words), "the kind decides, not the wording");
+        assert!(!not_started(&Error::failure("lost `podman run`")));
+    }
     use crate::plan::stepdown::{Recipe, Storage};
 
     fn memory(storage: Storage) -> Memory {
