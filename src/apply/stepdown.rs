@@ -252,7 +252,10 @@ mod tests {
     fn only_an_engine_that_never_started_the_sandbox_is_stepped_down_from() {
         assert!(not_started(&Error::sandbox_not_started("podman")));
         let same_words = Error::failure("podman could not start the sandbox");
-        assert!(!not_started(&same_words), "the kind decides, not the wording");
+        assert!(
+            !not_started(&same_words),
+            "the kind decides, not the wording"
+        );
         assert!(!not_started(&Error::failure("lost `podman run`")));
     }
     use crate::plan::stepdown::{Recipe, Storage};

@@ -2,7 +2,7 @@
 
 use crate::cli::ImageCommand;
 use crate::engine::{Engine, EngineKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image;
 use crate::plan;
 use crate::probe;
@@ -34,19 +34,11 @@ fn answering_engines(only: Option<EngineKind>) -> Result<Vec<Engine>> {
         engines.push(engine);
     }
     if engines.is_empty() {
-        let err = match only {
-            Some(kind) if host.engine(kind).is_none() => {
-                Error::failure(format!("{kind} is not installed on this host"))
-                    .hint(plan::install_hint(kind))
-            }
-            Some(kind) => Error::failure(format!("{kind} does not answer on this host"))
-                .hint(plan::start_hint(kind)),
-            None => Error::failure("no container engine answers on this host")
-                .hint(plan::install_hint(EngineKind::Podman))
-                .hint(plan::install_hint(EngineKind::Docker))
-                .hint(plan::start_hint(EngineKind::Docker)),
-        };
-        return Err(err);
+        return Err(match only {
+            Some(kind) => plan::select::named(&host, kind).err(),
+            None => None,
+        }
+        .unwrap_or_else(|| plan::select::none_answers(&host)));
     }
     Ok(engines)
 }

@@ -13,7 +13,7 @@ pub mod systemd;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::errno::Errno;
 use nix::mount::{MsFlags, mount};
@@ -262,12 +262,9 @@ pub(crate) fn stop(mut daemon: Child, grace: Duration) {
     if kill(pid, Signal::SIGTERM).is_err() {
         return;
     }
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
-        match daemon.try_wait() {
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            _ => return,
-        }
+    // No SIGKILL: PID 1's exit ends whatever is left in the sandbox.
+    if crate::process::wait_for(grace, || !matches!(daemon.try_wait(), Ok(None))) {
+        return;
     }
     eprintln!(
         "dindbox: the inner engine did not stop within {}s",

@@ -4,10 +4,7 @@
 
 use std::path::Path;
 use std::process::Child;
-use std::time::{Duration, Instant};
-
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use std::time::Duration;
 
 use super::engine::{
     Running, STORAGE_CONF, StartError, clear_stale_run_state, run_canary, start_once,
@@ -73,20 +70,9 @@ pub fn storage_driver(text: &str) -> Option<String> {
 /// its containerd down with it (a killed one leaves containerd holding its
 /// socket, and the next dockerd cannot start its own).
 fn stop(daemon: Option<Child>) {
-    let Some(mut child) = daemon else {
-        return;
-    };
-    let pid = Pid::from_raw(child.id() as i32);
-    let _ = kill(pid, Signal::SIGTERM);
-    let deadline = Instant::now() + STOP_GRACE;
-    while Instant::now() < deadline {
-        if !matches!(child.try_wait(), Ok(None)) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if let Some(mut child) = daemon {
+        crate::process::stop_child(&mut child, STOP_GRACE);
     }
-    let _ = kill(pid, Signal::SIGKILL);
-    let _ = child.wait();
 }
 
 /// How long a daemon gets to stop between two attempts.

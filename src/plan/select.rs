@@ -9,20 +9,7 @@ use crate::probe::facts::{EngineFacts, HostFacts};
 /// In sock mode the engine whose API socket answers.
 pub fn choose_engine<'a>(req: &Request, host: &'a HostFacts) -> Result<&'a EngineFacts> {
     if let Some(kind) = req.engine {
-        let Some(facts) = host.engine(kind) else {
-            return Err(
-                Error::failure(format!("{kind} is not installed on this host"))
-                    .hint(install_hint(kind)),
-            );
-        };
-        if !facts.answers {
-            return Err(
-                Error::failure(format!("{kind} does not answer on this host"))
-                    .cause(facts.error.clone().unwrap_or_default())
-                    .hint(start_hint(kind)),
-            );
-        }
-        return Ok(facts);
+        return named(host, kind);
     }
     let answering: Vec<&EngineFacts> = EngineKind::ALL
         .iter()
@@ -35,6 +22,24 @@ pub fn choose_engine<'a>(req: &Request, host: &'a HostFacts) -> Result<&'a Engin
         return Ok(e);
     }
     answering.first().copied().ok_or_else(|| none_answers(host))
+}
+
+/// The engine the user named, when it is installed and answers.
+pub fn named(host: &HostFacts, kind: EngineKind) -> Result<&EngineFacts> {
+    let Some(facts) = host.engine(kind) else {
+        return Err(
+            Error::failure(format!("{kind} is not installed on this host"))
+                .hint(install_hint(kind)),
+        );
+    };
+    if !facts.answers {
+        return Err(
+            Error::failure(format!("{kind} does not answer on this host"))
+                .cause(facts.error.clone().unwrap_or_default())
+                .hint(start_hint(kind)),
+        );
+    }
+    Ok(facts)
 }
 
 /// No engine answers: what each said, and how to get one.

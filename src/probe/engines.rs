@@ -26,19 +26,8 @@ pub fn probe(env: &EnvFacts, uid: u32, kinds: &[EngineKind], fresh: bool) -> Vec
             Some((kind, path.display().to_string()))
         })
         .collect();
-    std::thread::scope(|scope| {
-        let askers: Vec<_> = found
-            .iter()
-            .map(|(kind, binary)| scope.spawn(move || engine_facts(*kind, binary, env, uid, fresh)))
-            .collect();
-        askers
-            .into_iter()
-            .map(|asker| {
-                asker
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    crate::process::in_parallel(&found, |(kind, binary)| {
+        engine_facts(*kind, binary, env, uid, fresh)
     })
 }
 
