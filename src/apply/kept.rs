@@ -334,8 +334,7 @@ mod tests {
                 "volume rm box-storage".into(),
             ]
         );
-        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
-        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+        fake.assert_nothing_left();
     }
 
     #[test]
@@ -358,8 +357,7 @@ mod tests {
                 "volume rm box-storage".into(),
             ]
         );
-        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
-        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+        fake.assert_nothing_left();
     }
 
     #[test]

@@ -208,8 +208,7 @@ mod tests {
                 "volume rm box-storage".into(),
             ]
         );
-        assert!(fake.containers().is_empty(), "{:?}", fake.containers());
-        assert!(fake.volumes().is_empty(), "{:?}", fake.volumes());
+        fake.assert_nothing_left();
     }
 
     #[test]

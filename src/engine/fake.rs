@@ -59,6 +59,12 @@ pub fn foreign(name: &str, status: &str) -> Container {
 }
 
 impl FakeEngine {
+    /// No container and no volume is left on this engine.
+    pub fn assert_nothing_left(&self) {
+        assert!(self.containers().is_empty(), "{:?}", self.containers());
+        assert!(self.volumes().is_empty(), "{:?}", self.volumes());
+    }
+
     pub fn new(kind: EngineKind) -> Self {
         FakeEngine {
             kind,
