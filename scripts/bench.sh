@@ -60,16 +60,27 @@ fi
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-./scripts/setup-host.sh
-
-say "building dindbox (release)"
-cargo build --release --locked -q
-target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 triple=$(sed -n 's/^target = "\(.*\)"/\1/p' .cargo/config.toml)
-dindbox="$target_dir/$triple/release/dindbox"
-if [ ! -x "$dindbox" ]; then
-    echo "error: no release binary at $dindbox after the build" >&2
-    exit 1
+if [ -x /usr/local/sbin/dindbox-test-host-agent ]; then
+    # In the test guest (scripts/test-host.sh debian13 run -- scripts/bench.sh):
+    # `up` set it up, and the binary is the host's build, shared with the checkout.
+    target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+    dindbox="$target_dir/$triple/release/dindbox"
+    if [ ! -x "$dindbox" ]; then
+        echo "error: no release binary at $dindbox in the test guest" >&2
+        echo "hint: build it on the host first: cargo build --release --locked" >&2
+        exit 1
+    fi
+else
+    ./scripts/setup-host.sh
+    say "building dindbox (release)"
+    cargo build --release --locked -q
+    target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    dindbox="$target_dir/$triple/release/dindbox"
+    if [ ! -x "$dindbox" ]; then
+        echo "error: no release binary at $dindbox after the build" >&2
+        exit 1
+    fi
 fi
 
 log_dir="$target_dir/bench/$(date +%Y%m%d-%H%M%S)"
