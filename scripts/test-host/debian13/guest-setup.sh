@@ -19,6 +19,16 @@ wait_for() {
         sleep 0.2
     done
 }
+# The user-mode kernel has iptables' NAT but not nftables' (no CONFIG_NFT_NAT),
+# and Podman 5's netavark defaults to nftables: without this, every rootful
+# bridge container fails with "netavark: nftables error: nft did not return
+# successfully while applying ruleset" (nft: "Could not process rule:
+# Operation not supported"). dockerd uses iptables-legacy (build-image.sh).
+conf=/etc/containers/containers.conf.d/50-test-guest-iptables.conf
+if [ ! -f "$conf" ]; then
+    mkdir -p "$(dirname "$conf")"
+    printf '[network]\nfirewall_driver = "iptables"\n' >"$conf"
+fi
 start=$SECONDS
 wait_for dockerd docker info
 wait_for "podman (root)" podman info
@@ -62,14 +72,12 @@ if [ ! -e "$test_home/.config/containers/storage.conf" ] && [ ! -e "$test_home/.
     as_test_user mkdir -p "$test_home/.config/containers"
     printf '[storage]\ndriver = "overlay"\n' | as_test_user tee "$test_home/.config/containers/storage.conf" >/dev/null
 fi
-for image in $(docker_names); do
-    want=$(podman image inspect --format '{{.Id}}' "$image")
-    have=$(as_test_user podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
-    if [ "$want" != "$have" ]; then
-        say "loading $image into $test_user's Podman store"
-        podman save --format docker-archive "$image" | as_test_user podman load -q >/dev/null
-    fi
-done
+want=$(cat "$images/podman.ids")
+have=$(as_test_user podman image inspect --format '{{.Id}}' $(docker_names) 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+    say "loading dindbox's images into $test_user's Podman store"
+    as_test_user podman load -q -i "$(ls "$images/podman"-*.tar)" >/dev/null
+fi
 as_test_user mkdir -p "$test_home/.cache/dindbox/preload"
 install -m 644 -o "$test_user" -g "$test_user" "$images/canary.tar" "$test_home/.cache/dindbox/preload/canary.tar"
 say "ready ($((SECONDS - start)) s)"
