@@ -316,9 +316,6 @@ pub fn podman_dropin(spec: &InnerEngineSpec) -> String {
 
 fn configure_podman(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     find("podman")?;
-    // netavark runs `iptables` for nested containers' networks: the same
-    // backend as for dockerd, the one the kernel has active.
-    select_iptables();
     let path = Path::new(CONTAINERS_CONF_DROPIN);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| {
