@@ -14,6 +14,14 @@ hosts=${DINDBOX_TEST_HOSTS:-this,debian13}
 threads=${DINDBOX_TEST_THREADS:-2}
 say() { printf '==> %s\n' "$*" >&2; }
 
+log_dir=$(mktemp -d /tmp/dindbox-test.XXXXXX)
+build_pid=
+if [[ ",$hosts," == *,debian13,* ]]; then
+    # The guest's image (minutes, when not cached) builds meanwhile.
+    ./scripts/test-host.sh debian13 build >"$log_dir/debian13-build.log" 2>&1 &
+    build_pid=$!
+fi
+
 ./scripts/setup-host.sh
 
 say "building the test binaries (once, for both hosts)"
@@ -44,9 +52,9 @@ GUEST_TESTS=(
     "doctor:"
 )
 
-log_dir=$(mktemp -d /tmp/dindbox-test.XXXXXX)
 guest_pid=
 if [[ ",$hosts," == *,debian13,* ]]; then
+    wait "$build_pid" || { cat "$log_dir/debian13-build.log" >&2; echo "error: the debian13 guest's image did not build" >&2; exit 1; }
     ./scripts/test-host.sh debian13 up
     (
         status=0
