@@ -284,6 +284,7 @@ down() {
 }
 
 case "$action" in
+    tools) need_tools ;;   # what building and booting the guest needs here, from apt
     build) build; image_dir ;;
     boot) build; agent_up || boot ;;    # boot only: no set-up of images (for debugging)
     up) up ;;

@@ -17,7 +17,9 @@ say() { printf '==> %s\n' "$*" >&2; }
 log_dir=$(mktemp -d /tmp/dindbox-test.XXXXXX)
 build_pid=
 if [[ ",$hosts," == *,debian13,* ]]; then
-    # The guest's image (minutes, when not cached) builds meanwhile.
+    # The guest's image (minutes, when not cached) builds meanwhile; its
+    # tools are installed first, so that apt runs once at a time.
+    ./scripts/test-host.sh debian13 tools
     ./scripts/test-host.sh debian13 build >"$log_dir/debian13-build.log" 2>&1 &
     build_pid=$!
 fi
