@@ -1,8 +1,95 @@
 #!/usr/bin/env bash
-# Run the whole test suite: set up this machine (engines, dockerd, test user,
-# images), then every unit test and every real-engine test.
+# Run the whole test suite on two real-engine hosts:
+#   - this machine: set up (engines, dockerd, test user, images), then every
+#     unit test and every real-engine test;
+#   - the Debian 13 guest (scripts/test-host.sh debian13: cgroup v2, AppArmor,
+#     Docker 26, Podman 5 with crun and pasta, systemd): the real-engine tests
+#     that the guest can run in the time (see GUEST_TESTS below), with the very
+#     test binaries built here once.
+# Both run at the same time (the guest has one CPU of its own); a failure on
+# either host fails the run. DINDBOX_TEST_HOSTS=this or =debian13 runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+hosts=${DINDBOX_TEST_HOSTS:-this,debian13}
+threads=${DINDBOX_TEST_THREADS:-2}
+say() { printf '==> %s\n' "$*" >&2; }
+
+log_dir=$(mktemp -d /tmp/dindbox-test.XXXXXX)
+build_pid=
+if [[ ",$hosts," == *,debian13,* ]]; then
+    # The guest's image (minutes, when not cached) builds meanwhile; its
+    # tools are installed first, so that apt runs once at a time.
+    ./scripts/test-host.sh debian13 tools
+    ./scripts/test-host.sh debian13 build >"$log_dir/debian13-build.log" 2>&1 &
+    build_pid=$!
+fi
+
 ./scripts/setup-host.sh
-# Real-engine tests start nested engines: two at a time suits a 2-core machine.
-cargo test --locked -- --test-threads="${DINDBOX_TEST_THREADS:-2}"
+
+say "building the test binaries (once, for both hosts)"
+binaries=$(cargo test --locked --no-run --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("profile", {}).get("test") and m.get("executable"):
+        print(m["target"]["kind"][0], m["target"]["name"], m["executable"])
+') || { cargo test --locked --no-run; exit 1; }
+[ -n "$binaries" ] || { echo "error: cargo built no test binary" >&2; exit 1; }
+
+# The real-engine tests the guest runs (binary: filters; none = all of it).
+# A user-mode kernel has one CPU and every system call of the guest costs a
+# round trip through the host, so the guest runs what differs between the
+# hosts: the nested matrix (both host engines x both inner engines), nested
+# networking, sock and common, rootless Podman with each inner engine,
+# --systemd rootful and rootless, step-down, and doctor --check. The rest
+# (configuration files, lifecycle commands, bad input) is the same code on any
+# kernel and runs here only. gVisor's tests are skipped there: the guest has
+# no runsc, which cannot run under user-mode Linux ("None of the address space
+# sizes could be successfully mmaped").
+GUEST_SKIP=(--skip gvisor)
+GUEST_TESTS=(
+    "engines: docker_host_runs_nested podman_host_runs_nested nested_ sock_mode common_mode workspace_is privileged_when_asked dind_sandbox_cannot exit_status_is"
+    "rootless:"
+    "systemd:"
+    "doctor:"
+)
+
+guest_pid=
+if [[ ",$hosts," == *,debian13,* ]]; then
+    wait "$build_pid" || { cat "$log_dir/debian13-build.log" >&2; echo "error: the debian13 guest's image did not build" >&2; exit 1; }
+    ./scripts/test-host.sh debian13 up
+    (
+        status=0
+        for entry in "${GUEST_TESTS[@]}"; do
+            name=${entry%%:*}
+            read -ra filters <<<"${entry#*:}"
+            path=$(awk -v n="$name" '$1 == "test" && $2 == n {print $3}' <<<"$binaries")
+            [ -n "$path" ] || { echo "error: no test binary '$name'" >&2; status=1; continue; }
+            echo "==> [debian13] $name ${filters[*]}"
+            ./scripts/test-host.sh debian13 run -- "$path" --test-threads="$threads" "${GUEST_SKIP[@]}" "${filters[@]}" 2>&1 || status=1
+        done
+        exit $status
+    ) >"$log_dir/debian13.log" 2>&1 &
+    guest_pid=$!
+    say "the debian13 guest runs its tests meanwhile (log: $log_dir/debian13.log)"
+fi
+
+this_status=0
+if [[ ",$hosts," == *,this,* ]]; then
+    while read -r kind name path; do
+        say "this host: $kind $name"
+        "$path" --test-threads="$threads" || this_status=1
+    done <<<"$binaries"
+fi
+
+guest_status=0
+if [ -n "$guest_pid" ]; then
+    say "waiting for the debian13 guest's tests"
+    wait "$guest_pid" || guest_status=1
+    sed 's/^/[debian13] /' "$log_dir/debian13.log"
+    ./scripts/test-host.sh debian13 down
+fi
+
+[ "$this_status" = 0 ] && say "this host: passed" || say "this host: FAILED"
+[ -z "$guest_pid" ] || { [ "$guest_status" = 0 ] && say "debian13 guest: passed" || say "debian13 guest: FAILED (log: $log_dir/debian13.log)"; }
+[ "$this_status" = 0 ] && [ "$guest_status" = 0 ]

@@ -98,6 +98,22 @@ pub fn rootless_podman() -> HostFacts {
     ))
 }
 
+/// Debian 13 (the test guest of `scripts/test-host.sh debian13`) as root:
+/// user-mode Linux 6.12, cgroup v2, AppArmor, Docker 26 and Podman 5 under
+/// systemd. Recorded there with `dindbox doctor --json`.
+pub fn debian13_rootful() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/debian13-uml-rootful-docker-26-podman-5-apparmor-cgroupv2.json"
+    ))
+}
+
+/// The same Debian 13 guest as its rootless user: Podman 5 with pasta.
+pub fn debian13_rootless() -> HostFacts {
+    load(include_str!(
+        "../../tests/fixtures/hosts/debian13-uml-rootless-podman-5-pasta-cgroupv2.json"
+    ))
+}
+
 /// Every fixture host, by file name.
 pub fn all() -> Vec<(&'static str, HostFacts)> {
     vec![
@@ -109,6 +125,8 @@ pub fn all() -> Vec<(&'static str, HostFacts)> {
         ("macos-podman-machine", macos_podman_machine()),
         ("inside-a-container", inside_a_container()),
         ("debian12-rootless-podman", rootless_podman()),
+        ("debian13-rootful", debian13_rootful()),
+        ("debian13-rootless", debian13_rootless()),
     ]
 }
 
@@ -129,5 +147,5 @@ fn every_fixture_host_names_its_sources() {
         let facts: HostFacts = serde_json::from_value(json).unwrap();
         assert!(!facts.engines.is_empty(), "{}", path.display());
     }
-    assert_eq!(all().len(), 8);
+    assert_eq!(all().len(), 10);
 }

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::{Running, StartError, find};
+use crate::process::Cmd;
 use crate::render::podman;
 use crate::spec::init::InnerEngineSpec;
 
@@ -31,8 +32,40 @@ pub fn podman_dropin(spec: &InnerEngineSpec) -> String {
     )
 }
 
+/// Where the kernel has ip_tables but no nftables NAT (Debian 13's
+/// user-mode Linux has CONFIG_IP_NF_NAT but not CONFIG_NFT_NAT),
+/// iptables-nft cannot make the nat table ("TABLE_ADD failed (Operation not
+/// supported): table nat"); the legacy backend can. Elsewhere the image's
+/// default stays.
+fn legacy_iptables_where_nft_has_no_nat() {
+    if !Path::new("/proc/net/ip_tables_names").exists()
+        || !Path::new("/usr/sbin/iptables-nft").exists()
+    {
+        return;
+    }
+    // Listing the nat table works either way; making a chain in it (in the
+    // sandbox's own network namespace, as netavark would) shows whether it can be.
+    const PROBE: &str = "DINDBOX-NAT-PROBE";
+    let unsupported = Cmd::new("iptables-nft")
+        .args(["-t", "nat", "-N", PROBE])
+        .output()
+        .is_ok_and(|out| !out.success() && out.stderr.contains("Operation not supported"));
+    let _ = Cmd::new("iptables-nft")
+        .args(["-t", "nat", "-X", PROBE])
+        .output();
+    if unsupported {
+        for tool in ["iptables", "ip6tables"] {
+            let _ = Cmd::new("update-alternatives")
+                .args(["--set", tool, &format!("/usr/sbin/{tool}-legacy")])
+                .output();
+        }
+    }
+}
+
 pub(super) fn configure_podman(spec: &InnerEngineSpec) -> Result<Running, StartError> {
     find("podman")?;
+    // netavark runs `iptables` for nested containers' networks.
+    legacy_iptables_where_nft_has_no_nat();
     let path = Path::new(CONTAINERS_CONF_DROPIN);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| {
