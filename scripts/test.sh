@@ -55,7 +55,8 @@ for line in sys.stdin:
 # - a_broken_runtime_is_stepped_down_to_the_other_or_reported_with_the_steps_tried:
 #   on Docker 26 there, the step runc -> crun of inner Podman fails with
 #   "crun: setrlimit (RLIM_MEMLOCK): Operation not permitted" (the sandbox's
-#   hard memlock limit is docker.service's 8 MiB); not yet fixed.
+#   hard memlock limit is 8 MiB there as on the build machine, where the step
+#   works: the cause is not found yet).
 GUEST_SKIP=(--skip gvisor --skip rootless_podman_runs_nested_podman
             --skip a_broken_runtime_is_stepped_down_to_the_other_or_reported_with_the_steps_tried)
 GUEST_TESTS=(
