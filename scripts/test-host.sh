@@ -8,7 +8,10 @@
 #   scripts/test-host.sh debian13 run -- CMD   CMD as root in this checkout in the
 #                                              guest; its stdout, stderr, status
 #   scripts/test-host.sh debian13 down         stop the guest
-#   scripts/test-host.sh debian13 status       up or down, and where things are
+#   scripts/test-host.sh debian13 status       up or down
+#   scripts/test-host.sh debian13 build        build (or find cached) the image; print its directory
+#   scripts/test-host.sh debian13 boot         build and boot only, no set-up of images
+#   scripts/test-host.sh debian13 tools        install what building it needs here (apt)
 #
 # The guest's root is built from Debian's packages (debootstrap from the apt
 # mirror, no image download) by scripts/test-host/debian13/build-packages.sh
