@@ -4,7 +4,7 @@
 //! sockets or `info`).
 
 use crate::engine::{Engine, EngineApi, EngineKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The engine CLIs on PATH, Podman first: the one named, or both.
 pub fn on_path(only: Option<EngineKind>) -> Vec<Engine> {
@@ -33,14 +33,8 @@ pub fn answering<E: EngineApi>(found: Vec<E>) -> Result<Vec<E>> {
         .filter_map(|(e, a)| a.is_ok().then_some(e))
         .collect();
     if answering.is_empty() {
-        return Err(none_answers(&errors)
+        return Err(crate::plan::none_answers_from(&errors)
             .hint("`dindbox doctor` shows what is installed and why it does not answer"));
     }
     Ok(answering)
-}
-
-/// No engine answers: what each on PATH said, and how to get one (the
-/// message `plan::none_answers` gives from the host's facts).
-pub fn none_answers(errors: &[(EngineKind, String)]) -> Error {
-    crate::plan::none_answer(errors)
 }

@@ -354,13 +354,13 @@ fn the_message_for_no_engine_is_the_one_the_plan_gives() {
     let mut facts = EngineFacts::new(EngineKind::Docker, "docker");
     facts.error = Some("Cannot connect to the Docker daemon".into());
     host.engines.push(facts);
-    let ours = engines::none_answers(&[(
+    let ours = crate::plan::none_answers_from(&[(
         EngineKind::Docker,
         "Cannot connect to the Docker daemon".into(),
     )]);
     assert_eq!(ours, crate::plan::select::none_answers(&host));
     assert_eq!(
-        engines::none_answers(&[]),
+        crate::plan::none_answers_from(&[]),
         crate::plan::select::none_answers(&HostFacts::default())
     );
 }

@@ -34,7 +34,7 @@ pub use checks::check_workspace;
 use inner::INIT_PATH;
 pub use model::*;
 pub use name::check_name;
-pub use select::{choose_engine, install_hint, none_answer, start_hint};
+pub use select::{choose_engine, install_hint, none_answers_from, start_hint};
 
 pub use crate::spec::labels;
 

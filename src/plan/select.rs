@@ -49,11 +49,11 @@ pub fn none_answers(host: &HostFacts) -> Error {
         .iter()
         .map(|e| (e.kind, e.error.clone().unwrap_or_default()))
         .collect();
-    none_answer(&said)
+    none_answers_from(&said)
 }
 
 /// No engine answers: what each said (empty: nothing), and how to get one.
-pub fn none_answer(said: &[(EngineKind, String)]) -> Error {
+pub fn none_answers_from(said: &[(EngineKind, String)]) -> Error {
     let mut err = Error::failure("no container engine answers on this host");
     for (kind, said) in said {
         let said = if said.is_empty() { "no answer" } else { said };

@@ -39,14 +39,10 @@ pub struct Command {
 
 /// What differs in how the engines spell a spec.
 pub trait Spelling {
-    /// A security option's value for `--security-opt`.
-    fn security_opt(&self, opt: SecurityOpt) -> &'static str {
-        match opt {
-            SecurityOpt::NoLabel => "label=disable",
-            SecurityOpt::SeccompUnconfined => "seccomp=unconfined",
-            SecurityOpt::ApparmorUnconfined => "apparmor=unconfined",
-            SecurityOpt::UnmaskPaths => "systempaths=unconfined",
-        }
+    /// `--security-opt`'s value that leaves masked and read-only /proc and
+    /// /sys paths as the kernel has them.
+    fn unmask_paths(&self) -> &'static str {
+        "systempaths=unconfined"
     }
 
     /// How the sandbox boots systemd.
@@ -209,10 +205,15 @@ fn privileges(spelling: &dyn Spelling, list: &[Privilege], why: &str) -> Arg {
         match p {
             Privilege::All => flags.push("--privileged".to_string()),
             Privilege::Cap(cap) => flags.extend(["--cap-add".to_string(), cap.clone()]),
-            Privilege::Security(opt) => flags.extend([
-                "--security-opt".to_string(),
-                spelling.security_opt(*opt).to_string(),
-            ]),
+            Privilege::Security(opt) => {
+                let value = match opt {
+                    SecurityOpt::NoLabel => "label=disable",
+                    SecurityOpt::SeccompUnconfined => "seccomp=unconfined",
+                    SecurityOpt::ApparmorUnconfined => "apparmor=unconfined",
+                    SecurityOpt::UnmaskPaths => spelling.unmask_paths(),
+                };
+                flags.extend(["--security-opt".to_string(), value.to_string()])
+            }
             Privilege::DeviceRule(rule) => {
                 flags.extend(["--device-cgroup-rule".to_string(), rule.clone()])
             }

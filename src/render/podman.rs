@@ -4,18 +4,13 @@
 
 use super::{Arg, Command, Spelling};
 use crate::spec::init::Ulimits;
-use crate::spec::{Boot, SecurityOpt, Spec};
+use crate::spec::{Boot, Spec};
 
 pub struct Podman;
 
 impl Spelling for Podman {
-    fn security_opt(&self, opt: SecurityOpt) -> &'static str {
-        match opt {
-            SecurityOpt::NoLabel => "label=disable",
-            SecurityOpt::SeccompUnconfined => "seccomp=unconfined",
-            SecurityOpt::ApparmorUnconfined => "apparmor=unconfined",
-            SecurityOpt::UnmaskPaths => "unmask=ALL",
-        }
+    fn unmask_paths(&self) -> &'static str {
+        "unmask=ALL"
     }
 
     fn boot(&self, boot: Boot) -> Vec<Arg> {
