@@ -224,3 +224,48 @@ fn privileges(spelling: &dyn Spelling, list: &[Privilege], why: &str) -> Arg {
     }
     Arg::new(flags, why)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spelled(engine: EngineKind, list: &[Privilege]) -> Vec<String> {
+        privileges(spelling(engine), list, "").args
+    }
+
+    #[test]
+    fn unmasked_paths_are_spelled_as_each_engine_spells_them() {
+        let list = [
+            Privilege::Security(SecurityOpt::SeccompUnconfined),
+            Privilege::Security(SecurityOpt::UnmaskPaths),
+            Privilege::Cap("SYS_ADMIN".into()),
+        ];
+        assert_eq!(
+            spelled(EngineKind::Docker, &list),
+            [
+                "--security-opt",
+                "seccomp=unconfined",
+                "--security-opt",
+                "systempaths=unconfined",
+                "--cap-add",
+                "SYS_ADMIN"
+            ]
+        );
+        assert_eq!(
+            spelled(EngineKind::Podman, &list)[..4],
+            [
+                "--security-opt",
+                "seccomp=unconfined",
+                "--security-opt",
+                "unmask=ALL"
+            ]
+        );
+        assert_eq!(
+            spelled(
+                EngineKind::Podman,
+                &[Privilege::All, Privilege::PrivateCgroupNs]
+            ),
+            ["--privileged", "--cgroupns", "private"]
+        );
+    }
+}
