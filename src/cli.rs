@@ -183,6 +183,10 @@ pub struct RunArgs {
     /// Give the sandbox every privilege the host has (not needed for dind).
     #[arg(long = "privileged")]
     pub privileged: bool,
+    /// Let the sandbox's root be the host's root, as engines do by default,
+    /// instead of a user namespace of the sandbox's own.
+    #[arg(long = "host-root")]
+    pub host_root: bool,
     /// Let an inner dockerd manage iptables itself (networks inside the sandbox
     /// firewalled from one another, as on a host; a slower start).
     #[arg(long = "inner-iptables")]

@@ -162,6 +162,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         rm: cfg.rm.as_ref().is_some_and(|s| s.value),
         tty: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
         privileged: cfg.privileged.as_ref().is_some_and(|s| s.value),
+        host_root: cfg.host_root.as_ref().is_some_and(|s| s.value),
         init_binary,
         preload,
         ready_timeout_ms: inner_timeout * 1000,

@@ -201,7 +201,22 @@ impl<'a> Reporting<'a> {
         plan: &mut Plan,
         on: &mut dyn FnMut(&RunEvent),
     ) -> Option<Self> {
-        match std::fs::create_dir_all(&prepared.report_dir) {
+        let made = std::fs::create_dir_all(&prepared.report_dir).and_then(|()| {
+            // The sandbox's root writes the report: in a user namespace of
+            // its own, it is another host uid than the one running dindbox.
+            match &plan.spec.userns {
+                Some(userns) => {
+                    let (uid, gid) = userns.value.root();
+                    std::os::unix::fs::chown(
+                        &prepared.report_dir,
+                        u32::try_from(uid).ok(),
+                        u32::try_from(gid).ok(),
+                    )
+                }
+                None => Ok(()),
+            }
+        });
+        match made {
             Ok(()) => Some(Reporting { prepared }),
             Err(e) => {
                 on(&RunEvent::ReportDirFailed {

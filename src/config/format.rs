@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub rm: Option<bool>,
     /// Give the sandbox every privilege the host has (`--privileged`).
     pub privileged: Option<bool>,
+    /// Let the sandbox's root be the host's root instead of a user namespace of its own (`--host-root`).
+    pub host_root: Option<bool>,
     /// Let an inner dockerd manage iptables itself (`--inner-iptables`; dind only).
     pub inner_iptables: Option<bool>,
     /// Seconds the inner engine may take to answer, 1 or more; default 60 (`--inner-timeout`; dind only).
@@ -78,6 +80,7 @@ pub const KEYS: &[&str] = &[
     "network",
     "rm",
     "privileged",
+    "hostRoot",
     "innerIptables",
     "innerTimeout",
     "imageName",
@@ -243,6 +246,7 @@ mod tests {
             ("network", "string"),
             ("rm", "boolean"),
             ("privileged", "boolean"),
+            ("hostRoot", "boolean"),
             ("innerIptables", "boolean"),
             ("innerTimeout", "integer"),
         ] {

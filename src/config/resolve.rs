@@ -23,6 +23,7 @@ pub struct Resolved {
     pub network: Option<Sourced<String>>,
     pub rm: Option<Sourced<bool>>,
     pub privileged: Option<Sourced<bool>>,
+    pub host_root: Option<Sourced<bool>>,
     pub inner_iptables: Option<Sourced<bool>>,
     /// Seconds.
     pub inner_timeout: Option<Sourced<u64>>,
@@ -68,6 +69,7 @@ fn flags_layer(args: &RunArgs, cwd: &Path) -> Result<Layer> {
         network: args.network.clone(),
         rm: args.rm.then_some(true),
         privileged: args.privileged.then_some(true),
+        host_root: args.host_root.then_some(true),
         inner_iptables: args.inner_iptables.then_some(true),
         inner_timeout: args.inner_timeout,
         env: (!env.is_empty()).then_some(EnvMap(env)),
@@ -355,6 +357,7 @@ pub fn merge(layers: &[Layer], cwd: &Path) -> Result<Resolved> {
         network: scalar(layers, "network", |c| c.network.clone()),
         rm: scalar(layers, "rm", |c| c.rm),
         privileged: scalar(layers, "privileged", |c| c.privileged),
+        host_root: scalar(layers, "hostRoot", |c| c.host_root),
         inner_iptables: scalar(layers, "innerIptables", |c| c.inner_iptables),
         inner_timeout: scalar(layers, "innerTimeout", |c| c.inner_timeout),
         env,

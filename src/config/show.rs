@@ -71,6 +71,7 @@ fn rows(r: &Resolved) -> Vec<(String, String, &Source)> {
     let flags = [
         ("rm", &r.rm),
         ("privileged", &r.privileged),
+        ("hostRoot", &r.host_root),
         ("innerIptables", &r.inner_iptables),
         ("systemd", &r.systemd),
     ];

@@ -119,6 +119,10 @@ pub fn build(engines: &[Engine], force: bool) -> Result<(PathBuf, String)> {
             archive_fresh = true;
         }
     }
+    if archive.is_file() {
+        // Archives saved before they were made readable to every user.
+        super::share_archive(&archive)?;
+    }
     Ok((archive, digest))
 }
 

@@ -25,7 +25,19 @@ use progress::Step;
 
 pub use crate::spec::images::{default_tag, sandbox_tag};
 
-/// `save` an image to `path` through a temporary file, so a failure leaves no half-written archive.
+/// Archives of dindbox's own images are readable by every user (they hold no
+/// secret): a sandbox whose root is not the host's root loads them too.
+const ARCHIVE_MODE: u32 = 0o644;
+
+/// Make an archive readable to a sandbox in a user namespace.
+pub fn share_archive(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(ARCHIVE_MODE))
+        .map_err(|e| Error::io("could not set the mode of", path, e))
+}
+
+/// `save` an image to `path` through a temporary file, so a failure leaves no
+/// half-written archive; readable by every user.
 pub fn save_atomically(engine: &Engine, image: &str, path: &Path) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("could not create", dir, e))?;
@@ -34,6 +46,7 @@ pub fn save_atomically(engine: &Engine, image: &str, path: &Path) -> Result<()> 
         .tempfile_in(dir)
         .map_err(|e| Error::io("could not create a temporary file in", dir, e))?;
     engine.save(image, tmp.path())?;
+    share_archive(tmp.path())?;
     tmp.persist(path)
         .map_err(|e| Error::io("could not write", path, e.error))?;
     Ok(())

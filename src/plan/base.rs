@@ -77,6 +77,7 @@ pub(super) fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Pla
             )
         }),
         network: network(req, host, engine),
+        userns: None,
         env,
         privileges,
         mounts: Vec::new(),

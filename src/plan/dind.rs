@@ -27,9 +27,6 @@ const ENGINE_CAPS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Why dockerd cannot run in a rootless engine's container, on any host.
-const SECURITYFS_IN_USERNS: &str = "dockerd mounts securityfs (/sys/kernel/security), which the kernel refuses inside a user namespace, where a rootless engine's containers run (`mount: /sys/kernel/security: permission denied`)";
-
 pub use crate::spec::init::storage_path;
 
 pub fn storage_volume(name: &str) -> String {
@@ -51,9 +48,11 @@ pub fn apply(
     } else if !req.privileged {
         least_privilege(plan, req, host, engine)?;
     }
-    let rootless = engine.rootless;
-    let cgroup = if rootless {
-        super::rootless::apply(plan, req, host);
+    // Rootless Podman's sandboxes and those with a user namespace of their own
+    // alike: the sandbox's root owns no cgroup and is not the host's root.
+    let userns = engine.rootless || plan.spec.userns.is_some();
+    let cgroup = if userns {
+        super::rootless::apply(plan, req, host, engine.rootless);
         CgroupSetup::Leave
     } else if family.is_some_and(Family::own_kernel) {
         plan.notes.push(format!(
@@ -86,7 +85,7 @@ pub fn apply(
     plan.inner.net_sysctls = !host_network && !sysbox;
     plan.inner.engine = Some(InnerEngineSpec {
         kind: req.inner,
-        runtime: if rootless {
+        runtime: if userns && req.inner == EngineKind::Podman {
             super::rootless::INNER_RUNTIME
         } else {
             INNER_RUNTIME
@@ -95,7 +94,8 @@ pub fn apply(
         ulimits: ulimits(host),
         ready_timeout_ms: req.ready_timeout_ms,
         engine_firewall: req.engine_firewall,
-        cgroups_disabled: rootless,
+        cgroups_disabled: userns,
+        userns,
         nested_host_network: host_network,
         storage: None,
         canary: None,
@@ -129,19 +129,12 @@ fn refuse_unsupported(
         }
         return Err(err.hint("or build the default image, which has both: `dindbox image build`"));
     }
-    if engine.rootless && engine.kind == EngineKind::Podman && req.inner == EngineKind::Docker {
-        return Err(super::rootless::refuse_inner_docker(req, host, engine));
-    }
     if engine.rootless && engine.kind != EngineKind::Podman {
         let err = Error::refused(format!(
             "dind on rootless {} is not supported by this version of dindbox",
             engine.kind
         ))
         .cause("a rootful inner engine needs the host's root to set up its cgroups and networks");
-        let err = match req.inner {
-            EngineKind::Docker => err.cause(SECURITYFS_IN_USERNS),
-            EngineKind::Podman => err,
-        };
         return Err(err
             .hint("use the host engine's socket instead: `dindbox run -m sock`")
             .hint(format!(
@@ -188,9 +181,9 @@ fn least_privilege(
         .cause("not in the capability bounding set (grep CapBnd /proc/self/status)")
         .hint("use `-m sock` to reach the host's engine instead"));
     }
-    // A rootless sandbox's inner Podman runs nested containers with crun,
-    // which gets on under the default profile: the sandbox keeps it.
-    if host.security.seccomp && !engine.rootless {
+    // In a user namespace (rootless Podman's, or the sandbox's own), inner
+    // engines get on under the default profile: the sandbox keeps it.
+    if host.security.seccomp && !engine.rootless && plan.spec.userns.is_none() {
         plan.spec.privileges.push(Why::new(
             vec![Privilege::Security(SecurityOpt::SeccompUnconfined)],
             "the engine's default seccomp profile blocks keyctl, which inner runtimes use to give each nested container its own session keyring",

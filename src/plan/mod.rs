@@ -18,6 +18,7 @@ pub mod show;
 pub mod sock;
 pub mod stepdown;
 pub mod systemd;
+pub mod userns;
 
 mod base;
 mod checks;
@@ -65,6 +66,7 @@ pub fn make_on(
     if req.privileged {
         privileged::apply(&mut plan, host, engine);
     }
+    userns::apply(&mut plan, req, host, engine);
     match req.mode {
         Mode::Common => common::apply(&mut plan, req, host, engine)?,
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,

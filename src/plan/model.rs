@@ -84,6 +84,8 @@ pub struct Request {
     pub tty: bool,
     /// The user asked for --privileged.
     pub privileged: bool,
+    /// The user asked for the host's root as the sandbox's root (--host-root).
+    pub host_root: bool,
     /// The dindbox binary on the host, mounted in as the sandbox's init.
     pub init_binary: PathBuf,
     /// Image tarballs on the host to load into a dind sandbox's inner engine.
@@ -137,6 +139,7 @@ impl Request {
             rm: true,
             tty: false,
             privileged: false,
+            host_root: false,
             init_binary,
             preload: Vec::new(),
             ready_timeout_ms: 60_000,

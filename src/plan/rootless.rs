@@ -7,10 +7,9 @@
 //! flags, SYS_ADMIN (mounts, /proc/sys/net) and NET_ADMIN (netavark's
 //! bridge) are needed there; seccomp confinement can stay, since crun gets on
 //! under the default profile (each tried by leaving it out). An inner dockerd
-//! cannot run there at all, and is refused before anything starts.
+//! runs there in its rootless mode, as in a sandbox's own user namespace.
 
 use crate::engine::EngineKind;
-use crate::error::Error;
 use crate::probe::facts::{CgroupLayout, DeviceNode, EngineFacts, HostFacts};
 
 use super::{Plan, Request};
@@ -69,42 +68,28 @@ pub fn network(host: &HostFacts, engine: &EngineFacts) -> Option<Why<String>> {
     Some(Why::new("none".to_string(), why))
 }
 
-/// Why an inner dockerd cannot run in a rootless sandbox on this host, and
-/// what does work here instead, best first.
-pub fn refuse_inner_docker(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Error {
-    let mut err = Error::refused(format!(
-        "Docker cannot run inside a sandbox of rootless {}",
-        engine.kind
-    ))
-    .cause("the sandbox's root is your user in a user namespace: Docker's dind set-up mounts securityfs (/sys/kernel/security) to find AppArmor, which the kernel never lets a user namespace mount (`mount: /sys/kernel/security: permission denied`), --privileged or not");
-    if matches!(host.cgroup.layout, CgroupLayout::V1 | CgroupLayout::Hybrid) {
-        err = err.cause("this host has cgroup v1, which is not delegated to rootless users: dockerd cannot make cgroups for its containers (`mkdir /sys/fs/cgroup/cpuset/docker: permission denied`) and has no way to run without them");
+/// The parts of a dind plan in a user namespace (rootless Podman's, or the
+/// sandbox's own): no cgroup namespace set-up (there is no cgroup tree the
+/// sandbox may write), cgroups disabled inside: crun runs an inner Podman's
+/// containers, dockerd runs in its rootless mode.
+pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, rootless: bool) {
+    let why = match (host.cgroup.layout, rootless) {
+        (CgroupLayout::V1 | CgroupLayout::Hybrid, true) => "cgroup v1 is not delegated to rootless users",
+        (CgroupLayout::V1 | CgroupLayout::Hybrid, false) => "cgroup v1 cannot be delegated to a user namespace",
+        (_, true) => "a rootless sandbox is not known to have a cgroup subtree delegated to it",
+        (_, false) => "the engine does not delegate the sandbox's cgroup to its user namespace",
+    };
+    let whose = if rootless {
+        format!("rootless {}", plan.engine)
     } else {
-        err = err
-            .cause("dockerd needs a cgroup tree of its own, which a rootless sandbox does not get");
-    }
-    let cmd = req
-        .command
-        .as_deref()
-        .map(|c| format!(" -x {}", crate::process::quote(c)))
-        .unwrap_or_default();
-    err.hint("use Podman inside, which runs here (nested containers without cgroup limits): `dindbox run -m dind --inner podman`")
-    .hint(format!(
-        "or give the sandbox your Podman's socket, where a Docker CLI runs containers as your user: `dindbox run -m sock{cmd}`"
-    ))
-    .hint("or run dind on a rootful engine: `sudo dindbox run -m dind --inner docker`, or on a Docker host")
-}
-
-/// The rootless parts of a dind plan: no cgroup namespace set-up (there is no
-/// cgroup tree the sandbox may write), cgroups disabled and crun inside.
-pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts) {
-    let why = match host.cgroup.layout {
-        CgroupLayout::V1 | CgroupLayout::Hybrid => "cgroup v1 is not delegated to rootless users",
-        _ => "a rootless sandbox is not known to have a cgroup subtree delegated to it",
+        "the sandbox's own user namespace".to_string()
+    };
+    let how = match req.inner {
+        EngineKind::Podman => "crun runs them, since runc needs cgroups",
+        EngineKind::Docker => "dockerd runs in its rootless mode, which knows to do without them",
     };
     plan.notes.push(format!(
-        "rootless {}: nested containers run with cgroups disabled ({why}), so limits such as --memory do not apply to them; crun runs them, since runc needs cgroups",
-        plan.engine
+        "{whose}: nested containers run with cgroups disabled ({why}), so limits such as --memory do not apply to them; {how}"
     ));
     let chosen_none = plan
         .spec

@@ -281,6 +281,7 @@ pub(crate) fn test_spec(
         ready_timeout_ms: 1000,
         engine_firewall: false,
         cgroups_disabled,
+        userns: false,
         nested_host_network: false,
         storage: None,
         canary: None,

@@ -138,6 +138,7 @@ mod tests {
             docker_host: docker_host.map(str::to_string),
             container_host: container_host.map(str::to_string),
             xdg_runtime_dir: xdg.map(str::to_string),
+            sudo: None,
         }
     }
 

@@ -38,6 +38,22 @@ pub struct HostFacts {
     /// answers from outside the container dindbox runs in.
     #[serde(default)]
     pub hostname: Option<String>,
+    /// Who ran dindbox (through sudo, the user who ran sudo); None in facts
+    /// recorded before it was probed, where `uid` stands for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoker: Option<Invoker>,
+}
+
+/// The person dindbox works for: whose files the workspace's are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Invoker {
+    pub uid: u32,
+    pub gid: u32,
+    /// The user's name, as /etc/subuid names users.
+    pub name: Option<String>,
+    /// Through sudo (SUDO_UID, SUDO_GID, SUDO_USER).
+    #[serde(default)]
+    pub sudo: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -172,6 +188,9 @@ pub struct EnvFacts {
     pub docker_host: Option<String>,
     pub container_host: Option<String>,
     pub xdg_runtime_dir: Option<String>,
+    /// SUDO_UID, SUDO_GID and SUDO_USER, as sudo sets them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo: Option<(String, String, String)>,
 }
 
 /// A socket an engine may be reached on, and whether it answered a ping.
@@ -273,6 +292,16 @@ impl HostFacts {
 
     pub fn network_helper(&self, name: &str) -> Option<&OciRuntime> {
         self.network_helpers.iter().find(|r| r.name == name)
+    }
+
+    /// Who ran dindbox; from `uid` alone where that was not probed.
+    pub fn invoker(&self) -> Invoker {
+        self.invoker.clone().unwrap_or(Invoker {
+            uid: self.uid,
+            gid: self.uid,
+            name: (self.uid == 0).then(|| "root".to_string()),
+            sudo: false,
+        })
     }
 }
 

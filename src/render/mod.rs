@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineKind;
 use crate::spec::init::INIT_PATH;
-use crate::spec::{Attach, Boot, Label, Limit, Mount, Privilege, SecurityOpt, Spec, Var, Why};
+use crate::spec::{
+    Attach, Boot, Label, Limit, Mount, Privilege, SecurityOpt, Spec, UserNs, Var, Why,
+};
 
 /// One or more engine arguments and why they are there.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,12 @@ pub trait Spelling {
 
     /// The runtime and its flags, into the command.
     fn runtime(&self, spec: &Spec, command: &mut Command);
+
+    /// The sandbox's own user namespace, as id maps. Only Podman gives a
+    /// container one; the plan never asks it of Docker.
+    fn userns(&self, _userns: &UserNs) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The spelling of an engine.
@@ -88,16 +96,27 @@ pub fn command(engine: EngineKind, name: &str, spec: &Spec) -> Command {
         spec.init.why.as_str(),
     ));
     let (outside, inside) = &spec.workspace.value;
+    let idmap = spec.userns.as_ref().is_some_and(|u| u.value.idmap_mounts);
     run.push(Arg::new(
         [
             "-v".to_string(),
-            format!("{outside}:{inside}"),
+            if idmap {
+                format!("{outside}:{inside}:idmap")
+            } else {
+                format!("{outside}:{inside}")
+            },
             "-w".to_string(),
             inside.clone(),
         ],
         spec.workspace.why.as_str(),
     ));
-    run.extend(spec.binds.iter().map(mount));
+    run.extend(spec.binds.iter().map(|b| {
+        if idmap {
+            mount(&Why::new(idmapped(&b.value), b.why.as_str()))
+        } else {
+            mount(b)
+        }
+    }));
     for port in &spec.ports {
         run.push(Arg::new(["-p", port.value.as_str()], port.why.as_str()));
     }
@@ -123,6 +142,12 @@ pub fn command(engine: EngineKind, name: &str, spec: &Spec) -> Command {
         run.push(Arg::new(
             ["--network", net.value.as_str()],
             net.why.as_str(),
+        ));
+    }
+    if let Some(userns) = &spec.userns {
+        run.push(Arg::new(
+            spelling.userns(&userns.value),
+            userns.why.as_str(),
         ));
     }
     run.extend(
@@ -173,6 +198,26 @@ pub fn mount_value(m: &Mount) -> String {
         } => with(format!("{source}:{target}"), options),
         Mount::Volume { name, target } => format!("{name}:{target}"),
         Mount::Anonymous { target } => target.clone(),
+    }
+}
+
+/// A bind mount with `idmap` among its options: its files keep their host
+/// owners inside the sandbox's user namespace. Volumes are left as they are.
+fn idmapped(m: &Mount) -> Mount {
+    match m {
+        Mount::Bind {
+            source,
+            target,
+            options,
+        } => Mount::Bind {
+            source: source.clone(),
+            target: target.clone(),
+            options: Some(match options {
+                Some(o) => format!("{o},idmap"),
+                None => "idmap".to_string(),
+            }),
+        },
+        other => other.clone(),
     }
 }
 

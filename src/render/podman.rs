@@ -4,7 +4,7 @@
 
 use super::{Arg, Command, Spelling};
 use crate::spec::init::Ulimits;
-use crate::spec::{Boot, Spec};
+use crate::spec::{Boot, IdRange, Spec, UserNs};
 
 pub struct Podman;
 
@@ -20,6 +20,18 @@ impl Spelling for Podman {
                 "Podman's systemd mode, though the entrypoint is dindbox's init: tmpfs on /run, /run/lock and /tmp, `container=podman` for systemd, and SIGRTMIN+3 as the stop signal, which systemd takes as a clean shutdown",
             )],
         }
+    }
+
+    fn userns(&self, userns: &UserNs) -> Vec<String> {
+        let map = |flag: &str, ranges: &[IdRange]| {
+            ranges
+                .iter()
+                .flat_map(|r| [flag.to_string(), r.to_string()])
+                .collect::<Vec<_>>()
+        };
+        let mut args = map("--uidmap", &userns.uids);
+        args.extend(map("--gidmap", &userns.gids));
+        args
     }
 
     fn runtime(&self, spec: &Spec, command: &mut Command) {

@@ -124,6 +124,10 @@ pub struct InnerEngineSpec {
     /// cgroup tree it may write).
     #[serde(default)]
     pub cgroups_disabled: bool,
+    /// The sandbox's root is not the host's root (a user namespace): dockerd
+    /// runs in its rootless mode.
+    #[serde(default)]
+    pub userns: bool,
     /// Nested containers share the sandbox's network namespace by default
     /// (the sandbox shares the host's, where no bridge can be made).
     #[serde(default)]
@@ -201,6 +205,7 @@ mod tests {
                 ready_timeout_ms: 30_000,
                 engine_firewall: false,
                 cgroups_disabled: true,
+                userns: true,
                 nested_host_network: false,
                 storage: Some(Storage::Vfs),
                 canary: Some("localhost/dindbox/canary:latest".into()),

@@ -179,6 +179,44 @@ pub enum Privilege {
     PrivateCgroupNs,
 }
 
+/// One line of a user namespace's id map: `count` ids from `inside` are the
+/// host's ids from `outside`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRange {
+    pub inside: u64,
+    pub outside: u64,
+    pub count: u64,
+}
+
+impl std::fmt::Display for IdRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.inside, self.outside, self.count)
+    }
+}
+
+/// The sandbox's own user namespace: which host ids its ids are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserNs {
+    pub uids: Vec<IdRange>,
+    pub gids: Vec<IdRange>,
+    /// The workspace and the user's bind mounts are mounted id-mapped, so
+    /// that their files keep their owners on the host (root's stay root's).
+    pub idmap_mounts: bool,
+}
+
+impl UserNs {
+    /// The host uid and gid that the sandbox's root is.
+    pub fn root(&self) -> (u64, u64) {
+        let host = |ranges: &[IdRange]| {
+            ranges
+                .iter()
+                .find(|r| r.inside == 0)
+                .map_or(0, |r| r.outside)
+        };
+        (host(&self.uids), host(&self.gids))
+    }
+}
+
 /// A resource limit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -240,6 +278,8 @@ pub struct Spec {
     pub env_file: Option<Why<PathBuf>>,
     pub ulimits: Option<Why<Ulimits>>,
     pub network: Option<Why<String>>,
+    /// A user namespace of the sandbox's own; None where its root is the host's.
+    pub userns: Option<Why<UserNs>>,
     /// Capabilities, security options, devices and namespaces beyond the engine's defaults.
     pub privileges: Vec<Why<Vec<Privilege>>>,
     /// Mounts the recipe needs: inner storage, images to preload, sockets, reports.

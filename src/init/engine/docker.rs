@@ -46,9 +46,16 @@ pub fn dockerd_args(spec: &InnerEngineSpec, mtu: Option<u32>) -> Vec<String> {
     let mut args = vec![
         format!("--host=unix://{DOCKER_SOCKET}"),
         "--data-root=/var/lib/docker".to_string(),
-        "--exec-opt=native.cgroupdriver=cgroupfs".to_string(),
-        format!("--default-runtime={}", spec.runtime),
     ];
+    if spec.userns {
+        // In a user namespace: dockerd's rootless mode runs nested containers
+        // without cgroups where none can be written (cgroup v1), and leaves
+        // alone what only the host's root may set.
+        args.push("--rootless".to_string());
+    } else {
+        args.push("--exec-opt=native.cgroupdriver=cgroupfs".to_string());
+    }
+    args.push(format!("--default-runtime={}", spec.runtime));
     if spec.runtime != "runc" {
         // dockerd knows runc by itself; any other runtime is named to it.
         args.push(format!("--add-runtime={0}={0}", spec.runtime));
@@ -165,6 +172,17 @@ mod tests {
 
     fn spec(kind: EngineKind) -> InnerEngineSpec {
         super::super::test_spec(kind)
+    }
+
+    #[test]
+    fn in_a_user_namespace_dockerd_runs_in_its_rootless_mode_without_a_cgroup_driver() {
+        let mut s = spec(EngineKind::Docker);
+        let driver = "--exec-opt=native.cgroupdriver=cgroupfs".to_string();
+        assert!(dockerd_args(&s, None).contains(&driver));
+        assert!(!dockerd_args(&s, None).contains(&"--rootless".to_string()));
+        s.userns = true;
+        let args = dockerd_args(&s, None);
+        assert!(args.contains(&"--rootless".to_string()) && !args.contains(&driver), "{args:?}");
     }
 
     #[test]

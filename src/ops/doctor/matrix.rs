@@ -101,6 +101,7 @@ impl Combo {
             network: None,
             rm: true,
             privileged: false,
+            host_root: false,
             inner_iptables: false,
             inner_timeout: None,
             dry_run: false,

@@ -17,7 +17,7 @@ mod userns;
 use std::path::Path;
 
 use super::Roots;
-use super::facts::{EnvFacts, HostFacts};
+use super::facts::{EnvFacts, HostFacts, Invoker};
 
 pub use caps::CAP_NAMES;
 pub use cgroup::cgroup;
@@ -37,7 +37,40 @@ pub fn env_facts(get: impl Fn(&str) -> Option<String>) -> EnvFacts {
         docker_host: var("DOCKER_HOST"),
         container_host: var("CONTAINER_HOST"),
         xdg_runtime_dir: var("XDG_RUNTIME_DIR"),
+        sudo: match (var("SUDO_UID"), var("SUDO_GID"), var("SUDO_USER")) {
+            (Some(uid), Some(gid), Some(user)) => Some((uid, gid, user)),
+            _ => None,
+        },
     }
+}
+
+/// Who ran dindbox: the user sudo was run by, when root runs it through sudo;
+/// else the real uid and gid, named from /etc/passwd.
+pub fn invoker(status: &str, passwd: &str, env: &EnvFacts) -> Option<Invoker> {
+    let uid = status_id(status, "Uid")?;
+    let gid = status_id(status, "Gid")?;
+    if uid == 0
+        && let Some((u, g, name)) = &env.sudo
+        && let (Ok(u), Ok(g)) = (u.parse(), g.parse())
+    {
+        return Some(Invoker {
+            uid: u,
+            gid: g,
+            name: Some(name.clone()),
+            sudo: true,
+        });
+    }
+    let name = passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    });
+    Some(Invoker {
+        uid,
+        gid,
+        name,
+        sudo: false,
+    })
 }
 
 /// Everything about the host except its engines.
@@ -47,7 +80,12 @@ pub fn probe(roots: &Roots, env: EnvFacts) -> HostFacts {
         kernel: read(&roots.proc.join("sys/kernel/osrelease"))
             .map(|k| k.trim().to_string())
             .unwrap_or_default(),
-        uid: status_uid(&status).unwrap_or_else(|| nix::unistd::getuid().as_raw()),
+        uid: status_id(&status, "Uid").unwrap_or_else(|| nix::unistd::getuid().as_raw()),
+        invoker: invoker(
+            &status,
+            &read(&roots.etc.join("passwd")).unwrap_or_default(),
+            &env,
+        ),
         cgroup: cgroup(&roots.proc, &roots.sys),
         caps: caps(&status, &roots.proc),
         userns: userns(&roots.proc, &roots.etc, find_on_path),
@@ -88,9 +126,9 @@ fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// The real uid: the first field of the `Uid:` line.
-fn status_uid(status: &str) -> Option<u32> {
-    status_field(status, "Uid")?
+/// The real uid or gid: the first field of the `Uid:` or `Gid:` line.
+fn status_id(status: &str, key: &str) -> Option<u32> {
+    status_field(status, key)?
         .split_whitespace()
         .next()?
         .parse()
@@ -122,11 +160,32 @@ mod tests {
 
     #[test]
     fn uid_is_the_first_field_of_the_uid_line() {
-        assert_eq!(
-            status_uid("Name:\tsh\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\n"),
-            Some(1000)
-        );
-        assert_eq!(status_uid("Name:\tsh\n"), None);
+        let status = "Name:\tsh\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\t6\t7\t8\n";
+        assert_eq!(status_id(status, "Uid"), Some(1000));
+        assert_eq!(status_id(status, "Gid"), Some(5));
+        assert_eq!(status_id("Name:\tsh\n", "Uid"), None);
+    }
+
+    const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nada:x:1000:1000::/home/ada:/bin/bash\n";
+
+    #[test]
+    fn the_invoker_is_sudos_user_when_root_runs_through_sudo() {
+        let root = "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n";
+        let sudo = env_facts(|k| match k {
+            "SUDO_UID" => Some("1000".into()),
+            "SUDO_GID" => Some("1001".into()),
+            "SUDO_USER" => Some("ada".into()),
+            _ => None,
+        });
+        let who = invoker(root, PASSWD, &sudo).unwrap();
+        assert_eq!((who.uid, who.gid, who.name.as_deref(), who.sudo), (1000, 1001, Some("ada"), true));
+        let plain = invoker(root, PASSWD, &env_facts(|_| None)).unwrap();
+        assert_eq!((plain.uid, plain.name.as_deref(), plain.sudo), (0, Some("root"), false));
+        // A user's own SUDO_* variables (sudo inside sudo, or set by hand) do not make them someone else.
+        let user = "Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
+        let who = invoker(user, PASSWD, &sudo).unwrap();
+        assert_eq!((who.uid, who.name.as_deref(), who.sudo), (1000, Some("ada"), false));
+        assert_eq!(invoker(user, "", &sudo).unwrap().name, None);
     }
 
     #[test]

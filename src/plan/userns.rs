@@ -1,0 +1,254 @@
+//! Whose root the sandbox's root is. On rootful Podman a sandbox gets a user
+//! namespace of its own by default: its uid 0 is the person who ran dindbox
+//! (so the files it makes in the workspace are theirs), its other ids a
+//! subordinate range of theirs from /etc/subuid and /etc/subgid, and the
+//! kernel refuses it whatever only the host's root may do (tracing, BPF,
+//! modules, raw disks, kernel settings), capabilities or not. Rootless
+//! Podman's sandboxes are in the user's namespace already. Docker gives a
+//! container no user namespace of its own: there the sandbox's root is the
+//! host's, and the plan says so.
+
+use crate::engine::EngineKind;
+use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts, Invoker, SubIdRange};
+use crate::spec::{IdRange, UserNs, Why};
+
+use super::runtime::Family;
+use super::{Mode, Plan, Request};
+
+/// The ids a sandbox's namespace has: 0 to 65535, as rootless Podman gives
+/// a container (room for the nobody user, 65534, of the images nested inside).
+pub const SIZE: u64 = 65536;
+
+/// What the user is told where the sandbox's root is the host's.
+fn host_root_note(why: &str) -> String {
+    format!("the sandbox's root is the host's root ({why}): whatever runs inside as root can reach the host's kernel interfaces and every file it is given, as far as its capabilities go")
+}
+
+pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) {
+    if engine.rootless {
+        return;
+    }
+    let family = Family::of_request(req);
+    let skip = if req.privileged {
+        Some("asked for with --privileged".to_string())
+    } else if req.host_root {
+        Some("asked for with --host-root (hostRoot)".to_string())
+    } else if engine.kind == EngineKind::Docker {
+        Some("Docker gives a container no user namespace of its own; on Podman the sandbox gets one".to_string())
+    } else if engine.remote {
+        Some("the engine runs on another machine, whose subordinate ids this host does not know".to_string())
+    } else if let Some(f) = family.filter(|f| matches!(f, Family::Sysbox | Family::Gvisor) || f.own_kernel()) {
+        plan.notes.push(format!("{}: the sandbox's root is not the host's root by the runtime's own means, so dindbox adds no user namespace of its own", f.title()));
+        return;
+    } else if req.mode == Mode::Sock {
+        Some("sock mode hands the sandbox the host engine, which can do as the host's root whatever the sandbox's root is".to_string())
+    } else if req.systemd && host.cgroup.layout != CgroupLayout::V2 {
+        Some("--systemd on cgroup v1 needs a cgroup tree to write, which a user namespace cannot have here".to_string())
+    } else {
+        None
+    };
+    let who = host.invoker();
+    let skip = skip.or_else(|| cannot_keep_owners(plan, host, engine, &who));
+    if let Some(why) = skip {
+        plan.notes.push(host_root_note(&why));
+        return;
+    }
+    let (map, note) = id_map(host, &who);
+    plan.notes.extend(note);
+    let (uid, gid) = map.root();
+    let why = if who.uid == 0 {
+        format!(
+            "the sandbox's own user namespace: its root is not the host's root, but host ids {uid}–{} (root's subordinate range), so the kernel refuses it what only the host's root may do; the workspace and bind mounts are id-mapped, so their files keep their owners",
+            uid + SIZE - 1
+        )
+    } else {
+        format!(
+            "the sandbox's own user namespace: its root is you ({}, uid {uid}, gid {gid}), so the files it makes in the workspace are yours; its other ids are your subordinate range; the kernel refuses it what only the host's root may do",
+            who.name.as_deref().unwrap_or("the invoking user")
+        )
+    };
+    plan.spec.userns = Some(Why::new(map, why));
+}
+
+/// Why this Podman could not keep the workspace's files their owners' in a
+/// user namespace (without which its root could not write them), if so:
+/// a user's map has two ranges (them, then their subordinate ids), which
+/// Podman 4 cannot start (`creating overlay mount to .../mapped/0/...: no
+/// such file or directory`, measured on Podman 4.3); root's map is one range
+/// with the workspace id-mapped, which the runtime must do (crun; runc from 1.2).
+fn cannot_keep_owners(
+    plan: &Plan,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    who: &Invoker,
+) -> Option<String> {
+    let version = engine.server_version.as_deref().unwrap_or("?");
+    if who.uid != 0 {
+        return (crate::engine::major_version(engine.server_version.as_deref()) < 5).then(|| format!(
+            "Podman {version} cannot start a container whose id map has two ranges, which mapping the sandbox's root to you needs so that the workspace stays yours; Podman 5 can"
+        ));
+    }
+    let runtime = plan
+        .spec
+        .runtime
+        .as_ref()
+        .map(|r| r.value.as_str())
+        .or(engine.default_runtime.as_deref())
+        .unwrap_or("crun");
+    let runc_version = host.runtime("runc").and_then(|r| r.version.as_deref());
+    let idmaps = match runtime {
+        "crun" => true,
+        "runc" => runc_version.is_some_and(|v| {
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+            (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (1, 2)
+        }),
+        _ => false,
+    };
+    (!idmaps).then(|| format!(
+        "the runtime {runtime}{} cannot id-map the workspace, without which the sandbox's root could not write your files; crun, or runc from 1.2, can",
+        runc_version.filter(|_| runtime == "runc").map(|v| format!(" {v}")).unwrap_or_default()
+    ))
+}
+
+/// Where the invoking user has no subordinate range: ids far above those
+/// `adduser` hands out (100000 on, 65536 a user), as LXD does for root.
+pub const DEFAULT_RANGE_START: u64 = 1_000_000_000;
+
+/// The id map for `who`: uid 0 inside is them (unless they are root), the
+/// rest a subordinate range of theirs; a note when that range is dindbox's
+/// default, for want of one in /etc/subuid and /etc/subgid.
+fn id_map(host: &HostFacts, who: &Invoker) -> (UserNs, Option<String>) {
+    let root = who.uid == 0;
+    let need = if root { SIZE } else { SIZE - 1 };
+    let names: Vec<String> = if root {
+        // Podman's own --userns=auto takes its ids from `containers`.
+        vec!["root".into(), "0".into(), "containers".into()]
+    } else {
+        who.name
+            .iter()
+            .cloned()
+            .chain([who.uid.to_string()])
+            .collect()
+    };
+    let pick = |ranges: &[SubIdRange]| {
+        names.iter().find_map(|n| {
+            ranges
+                .iter()
+                .find(|r| &r.user == n && r.count >= need)
+                .map(|r| r.start)
+        })
+    };
+    let (sub_uid, sub_gid, note) = match (pick(&host.userns.subuid), pick(&host.userns.subgid)) {
+        (Some(u), Some(g)) => (u, g, None),
+        _ => {
+            let user = who.name.clone().unwrap_or_else(|| who.uid.to_string());
+            let note = format!(
+                "/etc/subuid and /etc/subgid give {user} no range of {need} ids: the sandbox's ids are host ids {DEFAULT_RANGE_START}–{}, which no user is given by adduser (to choose others: `usermod --add-subuids 300000-365535 --add-subgids 300000-365535 {user}`)",
+                DEFAULT_RANGE_START + SIZE - 1
+            );
+            (DEFAULT_RANGE_START, DEFAULT_RANGE_START, Some(note))
+        }
+    };
+    let ranges = |own: u32, sub: u64| {
+        if root {
+            vec![IdRange {
+                inside: 0,
+                outside: sub,
+                count: SIZE,
+            }]
+        } else {
+            vec![
+                IdRange {
+                    inside: 0,
+                    outside: own.into(),
+                    count: 1,
+                },
+                IdRange {
+                    inside: 1,
+                    outside: sub,
+                    count: SIZE - 1,
+                },
+            ]
+        }
+    };
+    let map = UserNs {
+        uids: ranges(who.uid, sub_uid),
+        gids: ranges(who.gid, sub_gid),
+        idmap_mounts: root,
+    };
+    (map, note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(subids: &[(&str, u64, u64)], who: Invoker) -> HostFacts {
+        let ranges: Vec<SubIdRange> = subids
+            .iter()
+            .map(|(user, start, count)| SubIdRange {
+                user: user.to_string(),
+                start: *start,
+                count: *count,
+            })
+            .collect();
+        let mut h = HostFacts::default();
+        h.userns.subuid = ranges.clone();
+        h.userns.subgid = ranges;
+        h.invoker = Some(who);
+        h
+    }
+
+    fn user(uid: u32, name: &str, sudo: bool) -> Invoker {
+        Invoker {
+            uid,
+            gid: uid + 1,
+            name: Some(name.into()),
+            sudo,
+        }
+    }
+
+    fn lines(r: &[IdRange]) -> Vec<String> {
+        r.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_users_sandbox_root_is_the_user_and_the_rest_their_range() {
+        let h = host(&[("ada", 100000, 65536)], user(1000, "ada", true));
+        let (map, note) = id_map(&h, &h.invoker());
+        assert_eq!(lines(&map.uids), ["0:1000:1", "1:100000:65535"]);
+        assert_eq!(lines(&map.gids), ["0:1001:1", "1:100000:65535"]);
+        assert_eq!(map.root(), (1000, 1001));
+        assert!(!map.idmap_mounts && note.is_none());
+    }
+
+    #[test]
+    fn roots_sandbox_is_roots_range_or_podmans_containers_range_with_idmapped_mounts() {
+        let root = user(0, "root", false);
+        let h = host(&[("ada", 100000, 65536), ("root", 300000, 65536)], root.clone());
+        let (map, _) = id_map(&h, &root);
+        assert_eq!(lines(&map.uids), ["0:300000:65536"]);
+        assert!(map.idmap_mounts);
+        let h = host(&[("containers", 2147483647, 2147483648)], root.clone());
+        assert_eq!(id_map(&h, &root).0.root(), (2147483647, 2147483647));
+    }
+
+    #[test]
+    fn without_a_range_big_enough_the_default_range_is_taken_and_said_how_to_choose() {
+        let h = host(&[("ada", 100000, 1000)], user(1000, "ada", true));
+        let (map, note) = id_map(&h, &h.invoker());
+        assert_eq!(lines(&map.uids), ["0:1000:1", "1:1000000000:65535"]);
+        let note = note.unwrap();
+        assert!(note.contains("usermod --add-subuids 300000-365535 --add-subgids 300000-365535 ada"), "{note}");
+        let root = user(0, "root", false);
+        let (map, note) = id_map(&host(&[], root.clone()), &root);
+        assert_eq!(lines(&map.gids), ["0:1000000000:65536"]);
+        assert!(note.unwrap().contains("give root no range of 65536 ids"));
+    }
+
+    #[test]
+    fn a_range_named_by_uid_counts_as_the_users() {
+        let h = host(&[("1000", 500000, 65536)], user(1000, "ada", false));
+        assert_eq!(id_map(&h, &h.invoker()).0.uids[1].outside, 500000);
+    }
+}
