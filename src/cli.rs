@@ -55,6 +55,9 @@ pub enum Command {
     /// Inside a systemd sandbox: the unit that runs the inner engine; not for direct use.
     #[command(hide = true)]
     EngineUnit(EngineUnitArgs),
+    /// Inside a sandbox: which host-wide kernel interfaces this process reaches; not for direct use.
+    #[command(hide = true)]
+    Reach(ReachArgs),
 }
 
 /// Which engine to look on, for commands that take sandbox names.
@@ -281,6 +284,13 @@ pub struct EngineUnitArgs {
     /// The file the init wrote the inner set-up to.
     #[arg(long)]
     pub spec: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReachArgs {
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod doctor;
 pub mod image;
 pub mod import;
 pub mod init;
+pub mod reach;
 pub mod run;
 pub mod sandboxes;
 
@@ -24,6 +25,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
             &args.command,
         )),
         Command::EngineUnit(args) => Ok(crate::init::systemd::unit(&args.spec)),
+        Command::Reach(args) => reach::run(args),
         Command::Exec(args) => sandboxes::exec::run(args),
         Command::Ls(args) => sandboxes::ls::run(args),
         Command::Start(args) => sandboxes::start::start(args),
