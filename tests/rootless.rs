@@ -3,152 +3,11 @@
 //! user, its runtime directory and its image store.
 
 mod common;
+use common::user::*;
 use common::*;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-
-const USER: &str = "dindbox-test";
-
-fn uid() -> u32 {
-    let out = Command::new("id").args(["-u", USER]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "the test user {USER} must exist (scripts/setup-host.sh)"
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-}
-
-fn home() -> String {
-    let out = Command::new("getent")
-        .args(["passwd", USER])
-        .output()
-        .unwrap();
-    let line = String::from_utf8_lossy(&out.stdout).into_owned();
-    line.trim()
-        .split(':')
-        .nth(5)
-        .unwrap_or_default()
-        .to_string()
-}
-
-fn runtime_dir() -> String {
-    format!("/run/user/{}", uid())
-}
-
-/// dindbox, copied where the test user can run it (the build tree may be closed to it).
-fn user_binary() -> &'static Path {
-    static BIN_COPY: OnceLock<PathBuf> = OnceLock::new();
-    BIN_COPY.get_or_init(|| {
-        remove_copies_of_finished_runs();
-        let dir = std::env::temp_dir().join(format!("{BIN_COPY_PREFIX}{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("dindbox");
-        std::fs::copy(BIN, &path).unwrap();
-        for p in [&dir, &path] {
-            Command::new("chmod").args(["755"]).arg(p).status().unwrap();
-        }
-        path
-    })
-}
-
-const BIN_COPY_PREFIX: &str = "dindbox-rootless-bin-";
-
-/// Copies made by earlier test runs whose process is gone.
-fn remove_copies_of_finished_runs() {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = name.strip_prefix(BIN_COPY_PREFIX)
-            && !Path::new(&format!("/proc/{pid}")).exists()
-        {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
-/// A workspace the test user owns.
-fn user_workspace() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("dindbox-rootless-ws-")
-        .tempdir()
-        .unwrap();
-    let status = Command::new("chown")
-        .args([&format!("{USER}:{USER}")])
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dir
-}
-
-fn as_user(program: &str, args: &[&str], dir: &Path) -> Run {
-    as_user_with(program, args, dir, &[])
-}
-
-fn as_user_with(program: &str, args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Run {
-    let home = home();
-    let runtime = runtime_dir();
-    assert!(
-        Path::new(&runtime).is_dir(),
-        "{runtime} must exist (scripts/setup-host.sh)"
-    );
-    let mut cmd = Command::new("runuser");
-    cmd.args(["-u", USER, "--", "env", "-i"])
-        .arg(format!("XDG_RUNTIME_DIR={runtime}"))
-        .arg(format!("HOME={home}"))
-        .arg("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        .args(env.iter().map(|(k, v)| format!("{k}={v}")))
-        .arg(program)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null());
-    Run::from(cmd.output().expect("runuser runs"))
-}
-
-fn user_dindbox(args: &[&str], dir: &Path) -> Run {
-    as_user(&user_binary().display().to_string(), args, dir)
-}
-
-/// `dindbox run -n NAME -m dind --inner INNER FLAGS -x CMD` as the test user.
-fn user_dind(ws: &tempfile::TempDir, name: &str, inner: &str, flags: &[&str], cmd: &str) -> Run {
-    let mut args = vec!["run", "-n", name, "-m", "dind", "--inner", inner, "-x", cmd];
-    args.extend_from_slice(flags);
-    user_dindbox(&args, ws.path())
-}
-
-fn user_podman(args: &[&str]) -> Run {
-    as_user("podman", args, Path::new("/"))
-}
-
-/// Nothing of the sandbox `name` is left in the test user's Podman.
-fn assert_nothing_left_for_user(name: &str) {
-    assert_ne!(
-        user_podman(&["container", "inspect", name]).code,
-        0,
-        "container {name} was left in {USER}'s Podman"
-    );
-    let vols = user_podman(&["volume", "ls", "-q"]).ok().stdout;
-    assert!(
-        !vols.lines().any(|v| v.starts_with(name)),
-        "a volume of {name} was left in {USER}'s Podman: {vols}"
-    );
-}
-
-/// Removes what a test made in the test user's Podman, even when it fails.
-struct UserCleanup(Vec<String>);
-
-impl Drop for UserCleanup {
-    fn drop(&mut self) {
-        for name in &self.0 {
-            let _ = user_podman(&["rm", "-f", "-v", name]);
-            let _ = user_podman(&["volume", "rm", "-f", &format!("{name}-storage")]);
-        }
-    }
-}
+use std::process::Command;
 
 #[test]
 fn rootless_podman_runs_nested_podman() {
@@ -226,26 +85,43 @@ fn rootless_plan_names_what_it_gives_up_and_why() {
     }
 }
 
+/// Seed 000's case: Docker inside a sandbox of rootless Podman. dockerd runs
+/// in its rootless mode in the sandbox's user namespace: it builds, runs,
+/// networks and publishes ports, and what it makes in the workspace is the
+/// user's on the host.
 #[test]
-fn rootless_inner_docker_is_refused_before_anything_starts() {
+fn rootless_podman_runs_nested_docker() {
     let _lock = shared();
     let ws = user_workspace();
     let name = unique("rootless-docker");
     let _cleanup = UserCleanup(vec![name.clone()]);
-    let run = user_dind(&ws, &name, "docker", &[], "docker ps");
-    assert_bad_input(
-        &run,
-        3,
-        "Docker cannot run inside a sandbox of rootless podman",
-        "--inner podman",
+    std::fs::write(
+        ws.path().join("Dockerfile"),
+        format!("FROM {CANARY}\nRUN echo built-inside > /built.txt\n"),
+    )
+    .unwrap();
+    let cmd = format!(
+        "docker run --rm {CANARY} echo nested-ok && docker build -q -t app . >/dev/null && docker run --rm app cat /built.txt && docker network create inner >/dev/null && docker run --rm --network inner -p 8080:80 {CANARY} echo nested-bridge-ok && docker run --rm -v $PWD:/w {CANARY} sh -c \"echo n > /w/made-by-nested\" && touch made-inside && docker info --format '{{{{.SecurityOptions}}}}'"
     );
-    assert!(run.stderr.contains("securityfs"), "{}", run.stderr);
-    assert!(run.stderr.contains("-m sock"), "{}", run.stderr);
+    let run = user_dind(&ws, &name, "docker", &["--rm"], &cmd).ok();
+    for line in ["nested-ok", "built-inside", "nested-bridge-ok", "rootless"] {
+        assert!(
+            run.stdout.contains(line),
+            "{line}: {}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    use std::os::unix::fs::MetadataExt;
+    for file in ["made-inside", "made-by-nested"] {
+        let meta = std::fs::metadata(ws.path().join(file)).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (uid(), gid()),
+            "{file} is the user's on the host"
+        );
+    }
     assert_nothing_left_for_user(&name);
-    assert!(
-        std::fs::read_dir(ws.path()).unwrap().next().is_none(),
-        "nothing written to the workspace"
-    );
 }
 
 /// A Docker CLI inside a sock sandbox on Podman runs the canary through

@@ -32,18 +32,30 @@ fn flag_values(p: &Plan, flag: &str) -> Vec<String> {
         .collect()
 }
 
+/// The seed's failing case: Docker inside rootless Podman on Fedora. dockerd
+/// runs in its rootless mode in the sandbox's user namespace, without
+/// securityfs, cgroups or any capability beyond the sandbox's own.
 #[test]
-fn fedora_rootless_podman_cannot_run_docker_inside_because_of_securityfs() {
-    let e = refusal(
+fn fedora_rootless_podman_runs_docker_inside_in_its_rootless_mode() {
+    let p = plan(
         &request(Mode::Dind, None, EngineKind::Docker),
         &fedora_rootless(),
-        &our_image(),
     );
-    assert_eq!(e.code, exit::REFUSED);
-    let why = format!("{} {}", e.message, e.causes.join(" "));
-    assert!(why.contains("/sys/kernel/security"), "{e}");
-    assert!(why.contains("user namespace"), "{e}");
-    assert!(e.hints.iter().any(|h| h.contains("-m sock")), "{e}");
+    let engine = p.inner.engine.as_ref().expect("an inner engine");
+    assert!(engine.userns && engine.cgroups_disabled, "{engine:?}");
+    assert_eq!(engine.runtime, "runc");
+    assert!(!p.argv().contains(&"--privileged".to_string()));
+    assert!(
+        !has(&p, &["--security-opt", "seccomp=unconfined"]),
+        "the default profile stays"
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("dockerd runs in its rootless mode")),
+        "{:?}",
+        p.notes
+    );
 }
 
 #[test]
@@ -91,7 +103,38 @@ fn fedora_rootful_podman_runs_docker_inside_without_privileged() {
         !has(&p, &["--security-opt", "apparmor=unconfined"]),
         "no AppArmor on Fedora"
     );
-    assert_eq!(p.inner.cgroup, CgroupSetup::NestV2);
+    // Podman 5.7 with crun: the sandbox's own user namespace, its root the
+    // invoking user's subordinate range, the workspace id-mapped.
+    let userns = p.spec.userns.as_ref().expect("a user namespace of its own");
+    assert!(userns.value.idmap_mounts);
+    assert!(
+        has(
+            &p,
+            &[
+                "--uidmap",
+                "0:1000000000:65536",
+                "--gidmap",
+                "0:1000000000:65536"
+            ]
+        ),
+        "{:?}",
+        p.argv()
+    );
+    assert!(
+        has(
+            &p,
+            &[
+                "-v",
+                "/home/u/project:/home/u/project:idmap",
+                "-w",
+                "/home/u/project"
+            ]
+        ),
+        "{:?}",
+        p.argv()
+    );
+    assert!(!has(&p, &["--security-opt", "seccomp=unconfined"]));
+    assert_eq!(p.inner.cgroup, CgroupSetup::Leave);
     assert!(
         p.command().global.is_empty(),
         "crun is fine on pure cgroup v2"

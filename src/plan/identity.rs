@@ -14,7 +14,7 @@ use crate::spec::init::{PRELOAD_DIR, REPORT_DIR};
 use crate::spec::{Mount, Spec};
 
 /// The identity labels and how each is shown when it differs.
-const KEYS: [(&str, &str); 8] = [
+const KEYS: [(&str, &str); 9] = [
     (labels::MODE, "mode"),
     (labels::INNER, "inner engine"),
     (labels::IMAGE, "image"),
@@ -23,6 +23,7 @@ const KEYS: [(&str, &str); 8] = [
     (labels::PORTS, "published ports"),
     (labels::ENV, "environment"),
     (labels::SYSTEMD, "systemd"),
+    (labels::USERNS, "user namespace"),
 ];
 
 /// The environment as an identity: its names, and a digest of the values so
@@ -65,6 +66,12 @@ pub fn labels(
     let ports: Vec<&str> = spec.ports.iter().map(|p| p.value.as_str()).collect();
     out.insert(labels::PORTS.to_string(), ports.join(","));
     out.insert(labels::ENV.to_string(), env.join(","));
+    let userns: Vec<String> = spec
+        .userns
+        .iter()
+        .flat_map(|u| u.value.uids.iter().map(ToString::to_string))
+        .collect();
+    out.insert(labels::USERNS.to_string(), userns.join(","));
     out
 }
 

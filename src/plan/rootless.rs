@@ -74,8 +74,12 @@ pub fn network(host: &HostFacts, engine: &EngineFacts) -> Option<Why<String>> {
 /// containers, dockerd runs in its rootless mode.
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, rootless: bool) {
     let why = match (host.cgroup.layout, rootless) {
-        (CgroupLayout::V1 | CgroupLayout::Hybrid, true) => "cgroup v1 is not delegated to rootless users",
-        (CgroupLayout::V1 | CgroupLayout::Hybrid, false) => "cgroup v1 cannot be delegated to a user namespace",
+        (CgroupLayout::V1 | CgroupLayout::Hybrid, true) => {
+            "cgroup v1 is not delegated to rootless users"
+        }
+        (CgroupLayout::V1 | CgroupLayout::Hybrid, false) => {
+            "cgroup v1 cannot be delegated to a user namespace"
+        }
         (_, true) => "a rootless sandbox is not known to have a cgroup subtree delegated to it",
         (_, false) => "the engine does not delegate the sandbox's cgroup to its user namespace",
     };

@@ -427,20 +427,6 @@ fn missing_image_points_at_image_build() {
 }
 
 #[test]
-fn rootless_engine_dind_is_refused_with_alternatives() {
-    let mut host = this_machine();
-    host.engines.retain(|e| e.kind == EngineKind::Podman);
-    host.engines[0].rootless = true;
-    let e = refusal(
-        &request(Mode::Dind, None, EngineKind::Docker),
-        &host,
-        &our_image(),
-    );
-    assert_eq!(e.code, crate::error::exit::REFUSED);
-    assert!(e.hints.iter().any(|h| h.contains("-m sock")), "{e}");
-}
-
-#[test]
 fn without_sys_admin_dind_is_refused() {
     let mut host = this_machine();
     host.caps.bounding.retain(|c| c != "CAP_SYS_ADMIN");

@@ -21,7 +21,9 @@ pub const SIZE: u64 = 65536;
 
 /// What the user is told where the sandbox's root is the host's.
 fn host_root_note(why: &str) -> String {
-    format!("the sandbox's root is the host's root ({why}): whatever runs inside as root can reach the host's kernel interfaces and every file it is given, as far as its capabilities go")
+    format!(
+        "the sandbox's root is the host's root ({why}): whatever runs inside as root can reach the host's kernel interfaces and every file it is given, as far as its capabilities go"
+    )
 }
 
 pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) {
@@ -34,10 +36,18 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     } else if req.host_root {
         Some("asked for with --host-root (hostRoot)".to_string())
     } else if engine.kind == EngineKind::Docker {
-        Some("Docker gives a container no user namespace of its own; on Podman the sandbox gets one".to_string())
+        Some(
+            "Docker gives a container no user namespace of its own; on Podman the sandbox gets one"
+                .to_string(),
+        )
     } else if engine.remote {
-        Some("the engine runs on another machine, whose subordinate ids this host does not know".to_string())
-    } else if let Some(f) = family.filter(|f| matches!(f, Family::Sysbox | Family::Gvisor) || f.own_kernel()) {
+        Some(
+            "the engine runs on another machine, whose subordinate ids this host does not know"
+                .to_string(),
+        )
+    } else if let Some(f) =
+        family.filter(|f| matches!(f, Family::Sysbox | Family::Gvisor) || f.own_kernel())
+    {
         plan.notes.push(format!("{}: the sandbox's root is not the host's root by the runtime's own means, so dindbox adds no user namespace of its own", f.title()));
         return;
     } else if req.mode == Mode::Sock {
@@ -48,7 +58,8 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         None
     };
     let who = host.invoker();
-    let skip = skip.or_else(|| cannot_keep_owners(plan, host, engine, &who));
+    let skip =
+        skip.or_else(|| cannot_keep_owners(plan, req.runtime.as_deref(), host, engine, &who));
     if let Some(why) = skip {
         plan.notes.push(host_root_note(&why));
         return;
@@ -78,6 +89,7 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
 /// with the workspace id-mapped, which the runtime must do (crun; runc from 1.2).
 fn cannot_keep_owners(
     plan: &Plan,
+    req_runtime: Option<&str>,
     host: &HostFacts,
     engine: &EngineFacts,
     who: &Invoker,
@@ -88,11 +100,8 @@ fn cannot_keep_owners(
             "Podman {version} cannot start a container whose id map has two ranges, which mapping the sandbox's root to you needs so that the workspace stays yours; Podman 5 can"
         ));
     }
-    let runtime = plan
-        .spec
-        .runtime
-        .as_ref()
-        .map(|r| r.value.as_str())
+    let runtime = req_runtime
+        .or(plan.spec.runtime.as_ref().map(|r| r.value.as_str()))
         .or(engine.default_runtime.as_deref())
         .unwrap_or("crun");
     let runc_version = host.runtime("runc").and_then(|r| r.version.as_deref());
@@ -225,7 +234,10 @@ mod tests {
     #[test]
     fn roots_sandbox_is_roots_range_or_podmans_containers_range_with_idmapped_mounts() {
         let root = user(0, "root", false);
-        let h = host(&[("ada", 100000, 65536), ("root", 300000, 65536)], root.clone());
+        let h = host(
+            &[("ada", 100000, 65536), ("root", 300000, 65536)],
+            root.clone(),
+        );
         let (map, _) = id_map(&h, &root);
         assert_eq!(lines(&map.uids), ["0:300000:65536"]);
         assert!(map.idmap_mounts);
@@ -239,7 +251,10 @@ mod tests {
         let (map, note) = id_map(&h, &h.invoker());
         assert_eq!(lines(&map.uids), ["0:1000:1", "1:1000000000:65535"]);
         let note = note.unwrap();
-        assert!(note.contains("usermod --add-subuids 300000-365535 --add-subgids 300000-365535 ada"), "{note}");
+        assert!(
+            note.contains("usermod --add-subuids 300000-365535 --add-subgids 300000-365535 ada"),
+            "{note}"
+        );
         let root = user(0, "root", false);
         let (map, note) = id_map(&host(&[], root.clone()), &root);
         assert_eq!(lines(&map.gids), ["0:1000000000:65536"]);

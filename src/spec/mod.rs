@@ -34,6 +34,9 @@ pub mod labels {
     /// On images: the image boots systemd and was made for `--systemd`.
     /// On sandboxes: the sandbox booted systemd.
     pub const SYSTEMD: &str = "io.dindbox.systemd";
+    /// On sandboxes: the user namespace of the sandbox's own, as its uid map
+    /// (empty where its root is the host's or the engine's user's).
+    pub const USERNS: &str = "io.dindbox.userns";
 }
 
 use init::Ulimits;

@@ -4,6 +4,8 @@
 //! `scripts/setup-host.sh`, which installs and starts the engines and builds
 //! the images; a missing engine or image is a failure here, never a skip.
 
+pub mod user;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -182,7 +182,10 @@ mod tests {
         assert!(!dockerd_args(&s, None).contains(&"--rootless".to_string()));
         s.userns = true;
         let args = dockerd_args(&s, None);
-        assert!(args.contains(&"--rootless".to_string()) && !args.contains(&driver), "{args:?}");
+        assert!(
+            args.contains(&"--rootless".to_string()) && !args.contains(&driver),
+            "{args:?}"
+        );
     }
 
     #[test]

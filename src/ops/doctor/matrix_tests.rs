@@ -44,17 +44,10 @@ fn fedora_rows_match_the_published_verification() {
         Mode::Dind,
         Some(EngineKind::Docker),
     );
-    assert!(!dind_docker.predicted.works);
-    assert_eq!(dind_docker.predicted.exit, crate::error::exit::REFUSED);
-    assert!(
-        dind_docker
-            .predicted
-            .causes
-            .iter()
-            .any(|c| c.contains("securityfs (/sys/kernel/security)")),
-        "{:?}",
-        dind_docker.predicted
-    );
+    // The seed's failing case (devcontainers' docker-in-docker mounts
+    // securityfs, which a user namespace may not): dindbox runs dockerd in
+    // its rootless mode there instead.
+    assert!(dind_docker.predicted.works, "{:?}", dind_docker.predicted);
     assert!(
         row(&rootless, EngineKind::Podman, Mode::Sock, None)
             .predicted
@@ -264,13 +257,11 @@ fn the_table_shows_refusals_with_their_fix_and_changes_only_when_needed() {
     let changes = host_changes(&this_machine());
     let text = render::matrix(&matrix(&this_machine()), &changes);
     assert!(!text.contains("host changes"), "every row works: {text}");
-    let text = render::matrix(
-        &matrix(&fedora_rootless()),
-        &host_changes(&fedora_rootless()),
-    );
+    let host = fixtures::ubuntu_rootless_docker();
+    let text = render::matrix(&matrix(&host), &host_changes(&host));
     assert!(text.contains("no (exit 3)"), "{text}");
     assert!(
-        text.contains("fix: use Podman inside, which runs here"),
+        text.contains("fix: use the host engine's socket instead"),
         "{text}"
     );
     assert!(text.contains("host changes that would help"), "{text}");

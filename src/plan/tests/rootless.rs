@@ -96,31 +96,21 @@ fn host_network_when_asked_puts_nested_containers_on_it_too() {
 }
 
 #[test]
-fn rootless_inner_docker_is_refused_with_reasons_and_what_works_here() {
-    let e = refusal(
-        &rootless_dind(EngineKind::Docker),
-        &rootless_podman(),
-        &our_image(),
-    );
-    assert_eq!(e.code, crate::error::exit::REFUSED);
-    assert!(e.message.contains("rootless podman"), "{e}");
-    assert!(e.causes.iter().any(|c| c.contains("securityfs")), "{e}");
+fn rootless_inner_docker_runs_in_its_rootless_mode_without_cgroups() {
+    let p = plan(&rootless_dind(EngineKind::Docker), &rootless_podman());
+    let engine = p.inner.engine.as_ref().expect("an inner engine");
+    assert!(engine.userns && engine.cgroups_disabled, "{engine:?}");
     assert!(
-        e.causes
-            .iter()
-            .any(|c| c.contains("cgroup v1, which is not delegated")),
-        "{e}"
+        p.spec.userns.is_none(),
+        "the user's namespace is the sandbox's already"
     );
-    let order: Vec<usize> = ["--inner podman", "-m sock", "rootful engine"]
-        .iter()
-        .map(|what| {
-            e.hints
-                .iter()
-                .position(|h| h.contains(what))
-                .unwrap_or_else(|| panic!("no hint with {what}: {e}"))
-        })
-        .collect();
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "best first: {e}");
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("cgroup v1 is not delegated to rootless users")),
+        "{:?}",
+        p.notes
+    );
 }
 
 #[test]

@@ -178,13 +178,22 @@ mod tests {
             _ => None,
         });
         let who = invoker(root, PASSWD, &sudo).unwrap();
-        assert_eq!((who.uid, who.gid, who.name.as_deref(), who.sudo), (1000, 1001, Some("ada"), true));
+        assert_eq!(
+            (who.uid, who.gid, who.name.as_deref(), who.sudo),
+            (1000, 1001, Some("ada"), true)
+        );
         let plain = invoker(root, PASSWD, &env_facts(|_| None)).unwrap();
-        assert_eq!((plain.uid, plain.name.as_deref(), plain.sudo), (0, Some("root"), false));
+        assert_eq!(
+            (plain.uid, plain.name.as_deref(), plain.sudo),
+            (0, Some("root"), false)
+        );
         // A user's own SUDO_* variables (sudo inside sudo, or set by hand) do not make them someone else.
         let user = "Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
         let who = invoker(user, PASSWD, &sudo).unwrap();
-        assert_eq!((who.uid, who.name.as_deref(), who.sudo), (1000, Some("ada"), false));
+        assert_eq!(
+            (who.uid, who.name.as_deref(), who.sudo),
+            (1000, Some("ada"), false)
+        );
         assert_eq!(invoker(user, "", &sudo).unwrap().name, None);
     }
 

@@ -1,0 +1,297 @@
+//! Isolation on this host's real engines: what a process in a sandbox
+//! reaches of the host, asked from inside by dindbox's `reach` role (tracefs
+//! and the other kernel filesystems, `bpf()`, system-wide `perf_event_open`,
+//! the kernel log, modules, kexec, kernel settings, sysrq, kernel memory, raw
+//! disks, cgroup release agents, files by handle), for every mode, host
+//! engine and inner engine, as root and as the rootless test user, and from
+//! a nested container too.
+//!
+//! Where the plan gives the sandbox a root that is not the host's (rootless
+//! Podman; a user namespace of its own on rootful Podman), nothing host-wide
+//! may be reached and the capabilities are within the plan's. Where it does
+//! not (Docker; a Podman that cannot keep the workspace's owners), the plan
+//! must say so, and the probe must agree that the root inside is the host's.
+
+mod common;
+use common::user::*;
+use common::*;
+
+use serde_json::Value;
+
+/// The probe, where every sandbox has dindbox.
+const PROBE: &str = "/usr/local/libexec/dindbox/dindbox";
+/// What divides the sandbox's report from its nested container's.
+const DIVIDER: &str = "=== nested";
+/// The capabilities each engine gives a container by default (Docker's set,
+/// of which Podman's is a part).
+const ENGINE_DEFAULT_CAPS: [&str; 14] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// A sandbox to probe: mode and, for dind, the inner engine.
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    mode: &'static str,
+    inner: Option<&'static str>,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        mode: "common",
+        inner: None,
+    },
+    Case {
+        mode: "sock",
+        inner: None,
+    },
+    Case {
+        mode: "dind",
+        inner: Some("podman"),
+    },
+    Case {
+        mode: "dind",
+        inner: Some("docker"),
+    },
+];
+
+impl Case {
+    fn args(self, engine: Option<&'static str>) -> Vec<&'static str> {
+        let mut args = vec!["-m", self.mode];
+        if let Some(e) = engine {
+            args.extend(["--engine", e]);
+        }
+        if let Some(inner) = self.inner {
+            args.extend(["--inner", inner]);
+        }
+        args
+    }
+
+    /// The probe inside, then (dind) inside a nested container of the inner engine.
+    fn command(self) -> String {
+        match self.inner {
+            None => format!("{PROBE} reach --json"),
+            Some(inner) => format!(
+                "{PROBE} reach --json && echo '{DIVIDER}' && {inner} run --rm -v {PROBE}:/reach:ro {CANARY} /reach reach --json"
+            ),
+        }
+    }
+}
+
+/// The plan dindbox makes for `args`, as `plan --json` shows it.
+fn plan_of(run: impl Fn(&[&str]) -> Run, args: &[&str]) -> Value {
+    let mut all = vec!["plan", "--json"];
+    all.extend_from_slice(args);
+    let out = run(&all).ok();
+    serde_json::from_str::<Value>(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))["plan"]
+        .clone()
+}
+
+fn notes(plan: &Value) -> Vec<String> {
+    plan["notes"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The capabilities the plan adds, by their kernel names.
+fn planned_caps(plan: &Value) -> Vec<String> {
+    let mut caps: Vec<String> = ENGINE_DEFAULT_CAPS.iter().map(|c| c.to_string()).collect();
+    for group in plan["spec"]["privileges"].as_array().into_iter().flatten() {
+        for item in group["value"].as_array().into_iter().flatten() {
+            if let Some(cap) = item["cap"].as_str() {
+                caps.push(format!("CAP_{cap}"));
+            }
+        }
+    }
+    caps
+}
+
+/// Whether the plan gives the sandbox a root that is not the host's.
+fn own_root(plan: &Value, rootless: bool) -> bool {
+    rootless || !plan["spec"]["userns"].is_null()
+}
+
+/// The probe's reports from one run: the sandbox's, then the nested one's.
+fn reports(stdout: &str) -> Vec<Value> {
+    stdout
+        .split(DIVIDER)
+        .map(|part| {
+            let json = part.trim();
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+        })
+        .collect()
+}
+
+fn reached(report: &Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["reached"] == true)
+        .map(|c| format!("{}: {}", c["name"], c["detail"]))
+        .collect()
+}
+
+/// Probe `case` and hold it to what its plan says of its root.
+fn probe(run: &dyn Fn(&[&str]) -> Run, case: Case, engine: Option<&'static str>, rootless: bool) {
+    let args = case.args(engine);
+    let plan = plan_of(run, &args);
+    let mut all = vec!["run", "--rm"];
+    all.extend_from_slice(&args);
+    let cmd = case.command();
+    all.extend(["-x", &cmd]);
+    let out = run(&all).ok();
+    let reports = reports(&out.stdout);
+    assert_eq!(
+        reports.len(),
+        if case.inner.is_some() { 2 } else { 1 },
+        "{}",
+        out.stdout
+    );
+    let sandbox = &reports[0];
+    if !own_root(&plan, rootless) {
+        assert!(
+            notes(&plan)
+                .iter()
+                .any(|n| n.starts_with("the sandbox's root is the host's root (")),
+            "{case:?} on {engine:?}: a host-root plan must say so: {:?}",
+            notes(&plan)
+        );
+        assert_eq!(
+            sandbox["host_root"], true,
+            "{case:?} on {engine:?}: the plan says the root is the host's"
+        );
+        return;
+    }
+    for (i, report) in reports.iter().enumerate() {
+        let whose = if i == 0 {
+            "the sandbox"
+        } else {
+            "a nested container"
+        };
+        assert_eq!(
+            report["host_root"], false,
+            "{case:?} on {engine:?}: {whose}'s root is the host's: {report}"
+        );
+        let reached = reached(report);
+        assert!(
+            reached.is_empty(),
+            "{case:?} on {engine:?}: {whose} reaches the host: {reached:#?}"
+        );
+    }
+    let allowed = planned_caps(&plan);
+    let extra: Vec<&Value> = sandbox["cap_eff"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| !allowed.iter().any(|a| c.as_str() == Some(a)))
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "{case:?} on {engine:?}: capabilities beyond the plan's: {extra:?}"
+    );
+}
+
+#[test]
+fn rootful_sandboxes_reach_nothing_of_the_host_or_their_plan_says_their_root_is_the_hosts() {
+    let _lock = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| dindbox_in(dir.path(), args, &[]);
+    for engine in ENGINES {
+        for case in CASES {
+            probe(&run, case, Some(engine), false);
+        }
+    }
+}
+
+#[test]
+fn rootless_sandboxes_reach_nothing_of_the_host_in_any_mode() {
+    let _lock = shared();
+    let ws = user_workspace();
+    let run = |args: &[&str]| user_dindbox(args, ws.path());
+    for case in CASES {
+        probe(&run, case, None, true);
+    }
+}
+
+/// Files the sandbox's root makes in the workspace belong, on the host, to
+/// whoever ran dindbox: root, or the user sudo was run by. Where the plan
+/// gives the sandbox the host's root, a file made through sudo is root's, and
+/// the plan says why the sandbox could not have a root of its own there.
+#[test]
+fn workspace_files_made_inside_belong_to_who_ran_dindbox() {
+    use std::os::unix::fs::MetadataExt;
+    let _lock = shared();
+    let user = [
+        ("SUDO_UID", uid().to_string()),
+        ("SUDO_GID", gid().to_string()),
+        ("SUDO_USER", "dindbox-test".to_string()),
+    ];
+    for engine in ENGINES {
+        for sudo in [false, true] {
+            let ws = user_workspace();
+            let env: Vec<(&str, &str)> = if sudo {
+                user.iter().map(|(k, v)| (*k, v.as_str())).collect()
+            } else {
+                Vec::new()
+            };
+            let args = ["-m", "common", "--engine", engine];
+            let plan = plan_of(|a| dindbox_in(ws.path(), a, &env), &args);
+            let mut all = vec!["run", "--rm"];
+            all.extend(args);
+            all.extend([
+                "-x",
+                "touch made-inside && echo user-file-writable >> existing",
+            ]);
+            // The workspace and a file in it are the invoker's, as their own would be.
+            std::fs::write(ws.path().join("existing"), "").unwrap();
+            let (owner, group) = if sudo { (uid(), gid()) } else { (0, 0) };
+            for path in [ws.path().to_path_buf(), ws.path().join("existing")] {
+                std::os::unix::fs::chown(&path, Some(owner), Some(group)).unwrap();
+            }
+            dindbox_in(ws.path(), &all, &env).ok();
+            let meta = std::fs::metadata(ws.path().join("made-inside")).unwrap();
+            let expect = if !sudo {
+                (0, 0)
+            } else if own_root(&plan, false) {
+                (uid(), gid())
+            } else {
+                assert!(
+                    notes(&plan)
+                        .iter()
+                        .any(|n| n.starts_with("the sandbox's root is the host's root (")),
+                    "{engine}: {:?}",
+                    notes(&plan)
+                );
+                (0, 0)
+            };
+            assert_eq!(
+                (meta.uid(), meta.gid()),
+                expect,
+                "{engine}, through sudo: {sudo}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(ws.path().join("existing")).unwrap(),
+                "user-file-writable\n",
+                "{engine}, through sudo: {sudo}: the user's own file stays writable inside"
+            );
+        }
+    }
+}
