@@ -409,15 +409,27 @@ fn kexec_load() -> Attempt {
     past_permission_check("kexec_load", ret)
 }
 
-/// Opening a file, then closing it without reading or writing a byte.
+/// Opening a file, then closing it without reading or writing a byte. A
+/// kernel file of /proc or /sys that opens as a device node is masked: the
+/// engine mounted one (/dev/null) over it, and nothing of the kernel's opened.
 fn open_with(path: &str, options: &mut OpenOptions, how: &str) -> Attempt {
     match options
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
     {
+        Ok(file) if masked(path, &file) => {
+            Err(format!("{path}: masked (a device node is mounted over it)"))
+        }
         Ok(_) => Ok(format!("{path}: opened {how}")),
         Err(e) => Err(said_io(path, &e)),
     }
+}
+
+fn masked(path: &str, file: &File) -> bool {
+    (path.starts_with("/proc/") || path.starts_with("/sys/"))
+        && file
+            .metadata()
+            .is_ok_and(|m| m.file_type().is_char_device() || m.file_type().is_block_device())
 }
 
 fn open_read(path: &str) -> Attempt {

@@ -154,6 +154,14 @@ pub struct SecurityFacts {
     pub apparmor: bool,
     /// Seccomp is available in the kernel (`Seccomp:` line of /proc/self/status).
     pub seccomp: bool,
+    /// kernel.dmesg_restrict: only CAP_SYSLOG reads the kernel log. When it
+    /// is off, every user of the host reads it, and so does every sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dmesg_restrict: Option<bool>,
+    /// kernel.unprivileged_bpf_disabled: 0 lets every user (and so every
+    /// sandbox) load BPF programs and make maps; 1 or 2, only CAP_BPF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unprivileged_bpf_disabled: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -71,8 +71,23 @@ fn engine_changes(f: &HostFacts) -> Vec<String> {
         }
     }
     let answering: Vec<_> = f.engines.iter().filter(|e| e.answers).collect();
-    if answering.iter().any(|e| !e.remote) && answering.iter().all(|e| e.rootless) {
-        changes.push("run a rootful engine too (rootful Docker, or Podman as root): dind with Docker inside cannot run under a rootless one".into());
+    if answering.iter().any(|e| !e.remote)
+        && answering
+            .iter()
+            .all(|e| e.rootless && e.kind == EngineKind::Docker)
+    {
+        changes.push(
+            "run rootless Podman, or a rootful engine, too: dind cannot run under rootless Docker"
+                .into(),
+        );
+    }
+    // Host settings that open a host-wide interface to every user, and so to
+    // every sandbox, whatever its user namespace.
+    if f.security.dmesg_restrict == Some(false) {
+        changes.push("`sysctl -w kernel.dmesg_restrict=1` (and in /etc/sysctl.d/): the kernel log is open to every user of this host, and so to every sandbox".into());
+    }
+    if f.security.unprivileged_bpf_disabled == Some(0) {
+        changes.push("`sysctl -w kernel.unprivileged_bpf_disabled=2` (and in /etc/sysctl.d/): BPF is open to every user of this host, and so to every sandbox".into());
     }
     changes
 }

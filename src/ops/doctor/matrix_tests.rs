@@ -197,14 +197,38 @@ fn each_stronger_runtime_the_engines_have_gets_its_rows() {
 }
 
 #[test]
-fn rootless_only_fedora_is_told_to_add_docker_or_a_rootful_engine() {
+fn rootless_only_hosts_are_told_of_another_engine_only_where_dind_cannot_run() {
     let changes = host_changes(&fedora_rootless());
     let has = |s: &str| changes.iter().any(|c| c.contains(s));
     assert!(has("install Docker"), "{changes:#?}");
-    assert!(has("run a rootful engine too"), "{changes:#?}");
+    assert!(
+        !has("a rootful engine"),
+        "rootless Podman runs both inner engines: {changes:#?}"
+    );
+    let docker = host_changes(&fixtures::ubuntu_rootless_docker());
+    assert!(
+        docker
+            .iter()
+            .any(|c| c.contains("dind cannot run under rootless Docker")),
+        "{docker:#?}"
+    );
     assert!(!has("chmod 666"), "its devices are open: {changes:#?}");
     assert!(!has("cgroup v2"), "{changes:#?}");
     assert!(!has("podman.socket"), "its socket answers: {changes:#?}");
+    assert!(!has("dmesg_restrict"), "not known there: {changes:#?}");
+    let mut open = fedora_rootless();
+    open.security.dmesg_restrict = Some(false);
+    open.security.unprivileged_bpf_disabled = Some(0);
+    let changes = host_changes(&open);
+    for setting in [
+        "kernel.dmesg_restrict=1",
+        "kernel.unprivileged_bpf_disabled=2",
+    ] {
+        assert!(
+            changes.iter().any(|c| c.contains(setting)),
+            "{setting}: {changes:#?}"
+        );
+    }
 }
 
 #[test]

@@ -90,7 +90,7 @@ pub fn probe(roots: &Roots, env: EnvFacts) -> HostFacts {
         caps: caps(&status, &roots.proc),
         userns: userns(&roots.proc, &roots.etc, find_on_path),
         devices: devices(&roots.dev),
-        security: security(&status, &roots.sys, &roots.etc),
+        security: security(&status, &roots.proc, &roots.sys, &roots.etc),
         limits: limits(
             &read(&roots.proc.join("self/limits")).unwrap_or_default(),
             read(&roots.proc.join("sys/kernel/pid_max")).as_deref(),

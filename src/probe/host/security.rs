@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{read, status_field};
 use crate::probe::facts::{SecurityFacts, SelinuxMode};
 
-pub(super) fn security(status: &str, sys: &Path, etc: &Path) -> SecurityFacts {
+pub(super) fn security(status: &str, proc: &Path, sys: &Path, etc: &Path) -> SecurityFacts {
     SecurityFacts {
         selinux: selinux_mode(
             read(&sys.join("fs/selinux/enforce")).as_deref(),
@@ -14,6 +14,15 @@ pub(super) fn security(status: &str, sys: &Path, etc: &Path) -> SecurityFacts {
         apparmor: read(&sys.join("module/apparmor/parameters/enabled"))
             .is_some_and(|t| t.starts_with('Y')),
         seccomp: status_field(status, "Seccomp").is_some(),
+        dmesg_restrict: read(&proc.join("sys/kernel/dmesg_restrict")).and_then(|t| {
+            match t.trim() {
+                "0" => Some(false),
+                "" => None,
+                _ => Some(true),
+            }
+        }),
+        unprivileged_bpf_disabled: read(&proc.join("sys/kernel/unprivileged_bpf_disabled"))
+            .and_then(|t| t.trim().parse().ok()),
     }
 }
 
@@ -54,14 +63,26 @@ mod tests {
 
     #[test]
     fn security_reads_apparmor_and_seccomp() {
-        let (_dir, roots) = tree(&[("sys/module/apparmor/parameters/enabled", "Y\n")]);
-        let facts = security("Seccomp:\t0\nSeccomp_filters:\t0\n", &roots.sys, &roots.etc);
+        let (_dir, roots) = tree(&[
+            ("sys/module/apparmor/parameters/enabled", "Y\n"),
+            ("proc/sys/kernel/dmesg_restrict", "0\n"),
+            ("proc/sys/kernel/unprivileged_bpf_disabled", "2\n"),
+        ]);
+        let facts = security(
+            "Seccomp:\t0\nSeccomp_filters:\t0\n",
+            &roots.proc,
+            &roots.sys,
+            &roots.etc,
+        );
         assert!(facts.apparmor);
         assert!(facts.seccomp);
         assert_eq!(facts.selinux, SelinuxMode::Absent);
+        assert_eq!(facts.dmesg_restrict, Some(false));
+        assert_eq!(facts.unprivileged_bpf_disabled, Some(2));
         let (_dir, roots) = tree(&[("sys/module/apparmor/parameters/enabled", "N\n")]);
-        let facts = security("Name:\tsh\n", &roots.sys, &roots.etc);
+        let facts = security("Name:\tsh\n", &roots.proc, &roots.sys, &roots.etc);
         assert!(!facts.apparmor);
         assert!(!facts.seccomp);
+        assert_eq!(facts.dmesg_restrict, None, "not known");
     }
 }
