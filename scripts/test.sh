@@ -67,6 +67,7 @@ GUEST_TESTS=(
     "rootless:"
     "systemd:"
     "doctor:"
+    "isolation:"
 )
 
 guest_pid=
