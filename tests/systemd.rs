@@ -258,3 +258,105 @@ fn sigint_or_sigterm_during_a_throwaway_systemd_run_removes_the_sandbox() {
         assert_nothing_left(eng, &name);
     }
 }
+
+/// The systemd image in the rootless test user's Podman store, copied from
+/// root's Podman when the user's differs.
+fn ensure_user_image() {
+    ensure_image();
+    let image = systemd_image();
+    let id = |run: Run| run.stdout.trim().to_string();
+    let want = id(engine(
+        "podman",
+        &["image", "inspect", "--format", "{{.Id}}", &image],
+    )
+    .ok());
+    let have = id(user::user_podman(&[
+        "image", "inspect", "--format", "{{.Id}}", &image,
+    ]));
+    if want == have {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("dindbox-systemd-image-")
+        .tempdir()
+        .unwrap();
+    let archive = dir.path().join("image.tar");
+    let path = archive.to_str().unwrap();
+    engine(
+        "podman",
+        &[
+            "save",
+            "-q",
+            "--format",
+            "docker-archive",
+            "-o",
+            path,
+            &image,
+        ],
+    )
+    .ok();
+    Command::new("chmod")
+        .args(["755", dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
+    Command::new("chmod").args(["644", path]).status().unwrap();
+    user::user_podman(&["load", "-q", "-i", path]).ok();
+}
+
+/// `--systemd` on rootless Podman: where the host has pure cgroup v2 (the
+/// Debian 13 guest), systemd boots and runs the inner Podman, which runs a
+/// nested container; elsewhere (this build machine's hybrid cgroups) it is
+/// refused, before anything starts, with the reason.
+#[test]
+fn systemd_on_rootless_podman_runs_on_cgroup_v2_and_is_refused_without_it() {
+    let _guard = shared();
+    let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    if v2 {
+        ensure_user_image();
+    }
+    let ws = user::user_workspace();
+    let name = unique("rootless-systemd");
+    let _cleanup = user::UserCleanup(vec![name.clone()]);
+    let script = format!(
+        "cat /proc/1/comm; systemctl is-active {UNIT}; \
+         podman run --rm {CANARY} echo nested-ok; id -u"
+    );
+    let run = user::user_dindbox(
+        &[
+            "run",
+            "--rm",
+            "--systemd",
+            "-m",
+            "dind",
+            "--inner",
+            "podman",
+            "-n",
+            &name,
+            "-x",
+            &script,
+        ],
+        ws.path(),
+    );
+    if v2 {
+        let run = run.ok();
+        let lines: Vec<&str> = run.stdout.lines().collect();
+        assert_eq!(
+            lines,
+            ["systemd", "active", "nested-ok", "0"],
+            "{}",
+            run.stderr
+        );
+    } else {
+        assert_bad_input(
+            &run,
+            3,
+            "--systemd cannot run on rootless podman on this host",
+            "systemd.unified_cgroup_hierarchy=1",
+        );
+        assert_says(
+            &run.stderr,
+            &["cgroup v1 is not delegated to rootless users"],
+        );
+    }
+    user::assert_nothing_left_for_user(&name);
+}

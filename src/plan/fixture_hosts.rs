@@ -228,7 +228,11 @@ fn podman_machine_plans_use_the_vms_facts_not_the_macs() {
         has(&p, &["--security-opt", "label=disable"]),
         "the VM's SELinux"
     );
-    assert!(flag_values(&p, "--ulimit").is_empty());
+    assert_eq!(
+        flag_values(&p, "--ulimit"),
+        ["memlock=-1:-1"],
+        "no nofile or nproc from the Mac's limits; memlock for crun on the VM's cgroup v2"
+    );
     assert!(flag_values(&p, "--network").is_empty());
     assert!(
         p.notes

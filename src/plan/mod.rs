@@ -6,8 +6,10 @@ pub mod attach;
 pub mod common;
 pub mod dind;
 pub mod identity;
+pub mod memlock;
 pub mod memory;
 pub mod name;
+pub mod nat;
 pub mod outer;
 pub mod privileged;
 pub mod remote;
@@ -55,7 +57,10 @@ pub fn make_on(
     image: &ImageFacts,
 ) -> Result<Plan> {
     check_workspace(&req.workspace)?;
-    checks::check_image(req, image)?;
+    if !req.systemd {
+        // With --systemd, after what no image changes (systemd::apply).
+        checks::check_image(req, image)?;
+    }
     let view = remote::view(host, engine);
     let host = view.as_ref();
     runtime::check(req, host, engine)?;
@@ -75,6 +80,8 @@ pub fn make_on(
     if req.systemd {
         systemd::apply(&mut plan, req, host, engine, image)?;
     }
+    nat::apply(&mut plan, req, host, engine);
+    memlock::apply(&mut plan, req, host, engine);
     runtime::apply(&mut plan, req, host, engine);
     remote::notes(&mut plan, req, host, engine);
     label_identity(&mut plan, req);

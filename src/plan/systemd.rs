@@ -24,24 +24,9 @@ pub fn apply(
     engine: &EngineFacts,
     image: &ImageFacts,
 ) -> Result<()> {
-    if req.mode != Mode::Dind {
-        return Err(Error::usage(format!(
-            "--systemd applies to dind sandboxes, not to {} ones",
-            req.mode.name()
-        ))
-        .cause("systemd needs a cgroup tree it may write, which only a dind sandbox gets (a private cgroup namespace and CAP_SYS_ADMIN); common and sock sandboxes keep the engine's defaults")
-        .hint("use `-m dind --systemd`, or leave --systemd out"));
-    }
-    if engine.rootless && host.cgroup.layout != CgroupLayout::V2 {
-        return Err(Error::refused(format!(
-            "--systemd cannot run on rootless {} on this host",
-            engine.kind
-        ))
-        .cause("systemd needs a cgroup tree it may write, and cgroup v1 is not delegated to rootless users")
-        .hint("run dindbox as root against the rootful engine (`sudo dindbox ...`)")
-        .hint("or boot the host with pure cgroup v2 (systemd.unified_cgroup_hierarchy=1)")
-        .hint("or leave out --systemd"));
-    }
+    check_host(req, host, engine)?;
+    // After the host: no image makes systemd run where the host cannot.
+    super::checks::check_image(req, image)?;
     if !image.systemd {
         return Err(
             Error::usage(format!("image `{}` does not boot systemd", req.image))
@@ -65,6 +50,30 @@ pub fn apply(
     plan.inner.graceful_stop = false;
     detach(plan, req);
     plan.spec.boot = Some(Boot::Systemd);
+    Ok(())
+}
+
+/// What no image can change: the mode, and on rootless engines the host's
+/// cgroups. Checked before the image, so that a refusal names the real cause.
+fn check_host(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
+    if req.mode != Mode::Dind {
+        return Err(Error::usage(format!(
+            "--systemd applies to dind sandboxes, not to {} ones",
+            req.mode.name()
+        ))
+        .cause("systemd needs a cgroup tree it may write, which only a dind sandbox gets (a private cgroup namespace and CAP_SYS_ADMIN); common and sock sandboxes keep the engine's defaults")
+        .hint("use `-m dind --systemd`, or leave --systemd out"));
+    }
+    if engine.rootless && host.cgroup.layout != CgroupLayout::V2 {
+        return Err(Error::refused(format!(
+            "--systemd cannot run on rootless {} on this host",
+            engine.kind
+        ))
+        .cause("systemd needs a cgroup tree it may write, and cgroup v1 is not delegated to rootless users")
+        .hint("run dindbox as root against the rootful engine (`sudo dindbox ...`)")
+        .hint("or boot the host with pure cgroup v2 (systemd.unified_cgroup_hierarchy=1)")
+        .hint("or leave out --systemd"));
+    }
     Ok(())
 }
 

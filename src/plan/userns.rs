@@ -9,7 +9,7 @@
 //! host's, and the plan says so.
 
 use crate::engine::EngineKind;
-use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts, Invoker, SubIdRange};
+use crate::probe::facts::{EngineFacts, HostFacts, Invoker, SubIdRange};
 use crate::spec::{IdRange, UserNs, Why};
 
 use super::runtime::Family;
@@ -52,8 +52,8 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         return;
     } else if req.mode == Mode::Sock {
         Some("sock mode hands the sandbox the host engine, which can do as the host's root whatever the sandbox's root is".to_string())
-    } else if req.systemd && host.cgroup.layout != CgroupLayout::V2 {
-        Some("--systemd on cgroup v1 needs a cgroup tree to write, which a user namespace cannot have here".to_string())
+    } else if req.systemd {
+        Some("--systemd runs the inner engine as a unit of systemd, which dindbox does not yet set up in a user namespace of the sandbox's own".to_string())
     } else {
         None
     };

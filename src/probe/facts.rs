@@ -26,6 +26,11 @@ pub struct HostFacts {
     pub network_helpers: Vec<OciRuntime>,
     /// Filesystems the kernel knows (`/proc/filesystems`) that matter for nesting.
     pub filesystems: FsFacts,
+    /// The kernel has nftables' NAT (CONFIG_NFT_NAT): loaded, built in or
+    /// loadable. Where it has not, iptables-nft cannot make a nat table, and
+    /// an inner engine's NAT goes through legacy iptables. None: not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nft_nat: Option<bool>,
     /// Set when dindbox itself runs inside a container.
     pub in_container: Option<String>,
     /// MTU of the interface of the default route.

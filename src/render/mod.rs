@@ -230,6 +230,7 @@ fn limit(l: &Why<Limit>) -> Arg {
         Limit::Cpus(cpus) => ["--cpus".to_string(), cpus.clone()],
         Limit::Memory(bytes) => ["--memory".to_string(), bytes.to_string()],
         Limit::Pids(pids) => ["--pids-limit".to_string(), pids.to_string()],
+        Limit::MemlockUnlimited => ["--ulimit".to_string(), "memlock=-1:-1".to_string()],
     };
     Arg::new(flags, l.why.as_str())
 }

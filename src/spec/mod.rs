@@ -230,6 +230,8 @@ pub enum Limit {
     Memory(u64),
     /// Processes at once.
     Pids(u64),
+    /// No limit on locked memory (RLIMIT_MEMLOCK, soft and hard).
+    MemlockUnlimited,
 }
 
 /// How the sandbox boots.

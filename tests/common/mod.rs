@@ -167,7 +167,18 @@ pub fn image_with(eng: &str, cleanup: &mut Cleanup, what: &str, script: &str) ->
     cleanup.containers.push(builder.clone());
     cleanup.images.push(image.clone());
     dindbox(&[
-        "run", "-m", "common", "--engine", eng, "-n", &builder, "-x", script,
+        // The host's root, so that the committed image keeps its own ids
+        // (a user namespace of the sandbox's own would shift them).
+        "run",
+        "-m",
+        "common",
+        "--engine",
+        eng,
+        "--host-root",
+        "-n",
+        &builder,
+        "-x",
+        script,
     ])
     .ok();
     engine(eng, &["commit", &builder, &image]).ok();

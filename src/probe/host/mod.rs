@@ -8,6 +8,7 @@ mod caps;
 mod cgroup;
 mod devices;
 mod limits;
+mod netfilter;
 mod security;
 mod surroundings;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use surroundings::{default_route_iface, default_route_mtu};
 use caps::caps;
 use devices::devices;
 use limits::{NETWORK_HELPERS, filesystems, found, limits, oci_runtimes};
+use netfilter::nft_nat;
 use security::security;
 use surroundings::in_container;
 use userns::userns;
@@ -76,10 +78,12 @@ pub fn invoker(status: &str, passwd: &str, env: &EnvFacts) -> Option<Invoker> {
 /// Everything about the host except its engines.
 pub fn probe(roots: &Roots, env: EnvFacts) -> HostFacts {
     let status = read(&roots.proc.join("self/status")).unwrap_or_default();
+    let kernel = read(&roots.proc.join("sys/kernel/osrelease"))
+        .map(|k| k.trim().to_string())
+        .unwrap_or_default();
     HostFacts {
-        kernel: read(&roots.proc.join("sys/kernel/osrelease"))
-            .map(|k| k.trim().to_string())
-            .unwrap_or_default(),
+        nft_nat: nft_nat(&roots.proc, &roots.sys, &roots.root, &kernel),
+        kernel,
         uid: status_id(&status, "Uid").unwrap_or_else(|| nix::unistd::getuid().as_raw()),
         invoker: invoker(
             &status,
@@ -234,6 +238,7 @@ mod tests {
         assert_eq!(facts.devices, DeviceFacts::default());
         assert_eq!(facts.in_container.as_deref(), Some("docker"));
         assert_eq!(facts.default_route_mtu, None);
+        assert_eq!(facts.nft_nat, None, "no module lists in the tree");
         assert_eq!(facts.env, env);
         assert!(facts.engines.is_empty());
     }
