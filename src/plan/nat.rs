@@ -25,10 +25,7 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     }
     // A kernel of the sandbox's own (Kata, RunCVM), gVisor's and sysbox's
     // have NAT or capabilities of their own; --privileged has every capability.
-    let own_recipe = matches!(
-        Family::of_request(req),
-        Some(Family::Kata | Family::Runcvm | Family::Gvisor | Family::Sysbox)
-    );
+    let own_recipe = Family::of_request(req).is_some_and(Family::isolates_by_itself);
     let cap = Privilege::Cap(short_cap(CAP).to_string());
     if own_recipe
         || plan.spec.has_privilege(&Privilege::All)

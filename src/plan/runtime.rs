@@ -72,6 +72,13 @@ impl Family {
         matches!(self, Family::Kata | Family::Runcvm)
     }
 
+    /// The runtime keeps the sandbox from the host by its own means: a kernel
+    /// of its own (Kata, RunCVM), one in user space (gVisor), or a user
+    /// namespace with its own /proc and /sys (sysbox).
+    pub fn isolates_by_itself(self) -> bool {
+        self.own_kernel() || matches!(self, Family::Gvisor | Family::Sysbox)
+    }
+
     /// The binary a host has when the runtime is installed.
     fn binary(self) -> Option<&'static str> {
         match self {

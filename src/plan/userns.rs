@@ -45,9 +45,7 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
             "the engine runs on another machine, whose subordinate ids this host does not know"
                 .to_string(),
         )
-    } else if let Some(f) =
-        family.filter(|f| matches!(f, Family::Sysbox | Family::Gvisor) || f.own_kernel())
-    {
+    } else if let Some(f) = family.filter(|f| f.isolates_by_itself()) {
         plan.notes.push(format!("{}: the sandbox's root is not the host's root by the runtime's own means, so dindbox adds no user namespace of its own", f.title()));
         return;
     } else if req.mode == Mode::Sock {

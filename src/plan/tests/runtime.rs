@@ -35,6 +35,10 @@ fn names_map_to_their_families() {
     assert_eq!(Family::of("youki"), Family::Other);
     assert!(Family::Kata.own_kernel() && Family::Runcvm.own_kernel());
     assert!(!Family::Gvisor.own_kernel() && !Family::Sysbox.own_kernel());
+    for f in [Family::Kata, Family::Runcvm, Family::Gvisor, Family::Sysbox] {
+        assert!(f.isolates_by_itself(), "{f:?}");
+    }
+    assert!(!Family::Runc.isolates_by_itself() && !Family::Crun.isolates_by_itself());
 }
 
 #[test]
