@@ -46,6 +46,9 @@ pub enum Command {
     /// Turn another tool's configuration into dindbox profiles.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Print the seccomp or AppArmor profile that confines dind sandboxes whose root is the host's.
+    #[command(subcommand)]
+    Confine(ConfineCommand),
     /// The sandbox's init (PID 1 inside a sandbox); not for direct use.
     #[command(hide = true)]
     Init(InitArgs),
@@ -308,6 +311,14 @@ pub enum ConfigCommand {
     Command(RunArgs),
     /// A JSON Schema of the configuration file format.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfineCommand {
+    /// The AppArmor profile, for `apparmor_parser -r` (dindbox loads it itself when run as root).
+    Apparmor,
+    /// The seccomp profile, in the JSON both engines read.
+    Seccomp,
 }
 
 #[derive(Debug, Subcommand)]

@@ -197,6 +197,7 @@ fn attach(
 /// Create the sandbox's volumes and start it in the background.
 fn create(engine: &dyn EngineApi, plan: &Plan) -> Result<()> {
     // The environment's file is read when the sandbox is created.
+    super::confine::prepare(plan)?;
     let _env_file = super::envfile::write(plan)?;
     let mut created = Created {
         engine,

@@ -1,5 +1,6 @@
 //! Carry out a plan on the host engine, and leave nothing behind when it fails.
 
+pub mod confine;
 pub mod envfile;
 pub mod kept;
 pub mod lock;
@@ -116,6 +117,7 @@ fn run_once(engine: &dyn EngineApi, plan: &Plan, named: bool) -> Result<i32> {
     }
     let signals = crate::signals::Signals::install();
     // The environment's file lives as long as this run, however it ends.
+    confine::prepare(plan)?;
     let _env_file = envfile::write(plan)?;
     let mut created = Created {
         engine,

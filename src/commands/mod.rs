@@ -35,5 +35,13 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Prune(args) => sandboxes::prune::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Import(cmd) => import::run(cmd),
+        Command::Confine(cmd) => {
+            let text = match cmd {
+                crate::cli::ConfineCommand::Apparmor => crate::spec::confine::apparmor_text(),
+                crate::cli::ConfineCommand::Seccomp => crate::spec::confine::seccomp_text(),
+            };
+            print!("{text}");
+            Ok(0)
+        }
     }
 }

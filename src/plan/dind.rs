@@ -13,7 +13,7 @@ use crate::probe::facts::{CgroupLayout, EngineFacts, HostFacts};
 use super::inner::{CgroupSetup, InnerEngineSpec, PRELOAD_DIR};
 use super::runtime::Family;
 use super::{ImageFacts, Plan, Request, labels, ulimits};
-use crate::spec::{Mount, Privilege, SecurityOpt, Why};
+use crate::spec::{Mount, Privilege, Why};
 
 /// Capabilities an inner engine itself needs, with the reason.
 const ENGINE_CAPS: &[(&str, &str)] = &[
@@ -181,20 +181,7 @@ fn least_privilege(
         .cause("not in the capability bounding set (grep CapBnd /proc/self/status)")
         .hint("use `-m sock` to reach the host's engine instead"));
     }
-    // In a user namespace (rootless Podman's, or the sandbox's own), inner
-    // engines get on under the default profile: the sandbox keeps it.
-    if host.security.seccomp && !engine.rootless && plan.spec.userns.is_none() {
-        plan.spec.privileges.push(Why::new(
-            vec![Privilege::Security(SecurityOpt::SeccompUnconfined)],
-            "the engine's default seccomp profile blocks keyctl, which inner runtimes use to give each nested container its own session keyring",
-        ));
-    }
-    if host.security.apparmor {
-        plan.spec.privileges.push(Why::new(
-            vec![Privilege::Security(SecurityOpt::ApparmorUnconfined)],
-            "the default AppArmor profile denies mount, which the inner engine needs",
-        ));
-    }
+    super::confine::apply(plan, req, host, engine);
     if engine.kind == EngineKind::Podman
         && req.inner == EngineKind::Docker
         && matches!(host.cgroup.layout, CgroupLayout::V1 | CgroupLayout::Hybrid)

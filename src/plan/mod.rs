@@ -4,6 +4,7 @@
 
 pub mod attach;
 pub mod common;
+pub mod confine;
 pub mod dind;
 pub mod identity;
 pub mod memlock;

@@ -114,6 +114,8 @@ pub struct Request {
     pub runtime: Option<String>,
     /// Boot systemd as the sandbox's PID 1, the inner engine a unit of it (`--systemd`).
     pub systemd: bool,
+    /// Where dindbox keeps the confinement profiles it writes for the engine to read.
+    pub profiles_dir: PathBuf,
 }
 
 impl Request {
@@ -153,6 +155,7 @@ impl Request {
             resources: Default::default(),
             runtime: None,
             systemd: false,
+            profiles_dir: crate::paths::cache_dir().join("profiles"),
         }
     }
 }

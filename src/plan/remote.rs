@@ -44,8 +44,7 @@ pub fn view<'a>(host: &'a HostFacts, engine: &EngineFacts) -> Cow<'a, HostFacts>
             },
             apparmor: has("apparmor"),
             seccomp: has("seccomp"),
-            dmesg_restrict: None,
-            unprivileged_bpf_disabled: None,
+            ..SecurityFacts::default()
         },
         env: host.env.clone(),
         engines: host.engines.clone(),

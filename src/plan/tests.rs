@@ -20,6 +20,7 @@ pub(super) fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind)
         command: Some("docker ps".into()),
         preload: vec![PathBuf::from("/root/.cache/dindbox/preload/canary.tar")],
         env_file: PathBuf::from("/run/user/0/dindbox/env/box.env"),
+        profiles_dir: PathBuf::from("/root/.cache/dindbox/profiles"),
         ..Request::new(
             mode,
             "localhost/dindbox/sandbox:0.1.0",
@@ -71,16 +72,18 @@ fn docker_host_dind_podman_is_spelled_out_exactly() {
         &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
         &this_machine(),
     );
+    let seccomp = crate::spec::confine::seccomp_file_name();
     assert_eq!(
         line(&p),
-        "/usr/local/bin/docker run --name box --rm -i \
+        format!(
+            "/usr/local/bin/docker run --name box --rm -i \
          --label io.dindbox.managed=true --label io.dindbox.sandbox=box \
          --hostname box \
          -v /usr/local/bin/dindbox:/usr/local/libexec/dindbox/dindbox:ro --entrypoint /usr/local/libexec/dindbox/dindbox \
          -v /home/u/project:/home/u/project -w /home/u/project \
          --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
          --cap-add SYS_ADMIN --cap-add NET_ADMIN \
-         --security-opt seccomp=unconfined \
+         --security-opt seccomp=/root/.cache/dindbox/profiles/{seccomp} \
          --cgroupns private \
          -v /var/lib/containers \
          -v /root/.cache/dindbox/preload/canary.tar:/run/dindbox/preload/canary.tar:ro \
@@ -88,6 +91,7 @@ fn docker_host_dind_podman_is_spelled_out_exactly() {
          --label io.dindbox.mode=dind --label io.dindbox.mounts=/home/u/project:/home/u/project,/var/lib/containers \
          --label io.dindbox.workdir=/home/u/project --label io.dindbox.timeout-ms=60000 \
          localhost/dindbox/sandbox:0.1.0 init --spec"
+        )
     );
     assert!(!p.argv().contains(&"--privileged".to_string()));
     assert_eq!(

@@ -167,6 +167,13 @@ pub struct SecurityFacts {
     /// sandbox) load BPF programs and make maps; 1 or 2, only CAP_BPF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unprivileged_bpf_disabled: Option<u32>,
+    /// The AppArmor profiles of dindbox's the kernel has loaded (from
+    /// securityfs); None where they cannot be read (not root, not mounted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apparmor_loaded: Option<Vec<String>>,
+    /// `apparmor_parser` is installed: root loads dindbox's profile with it.
+    #[serde(default)]
+    pub apparmor_parser: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

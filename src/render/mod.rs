@@ -253,12 +253,14 @@ fn privileges(spelling: &dyn Spelling, list: &[Privilege], why: &str) -> Arg {
             Privilege::Cap(cap) => flags.extend(["--cap-add".to_string(), cap.clone()]),
             Privilege::Security(opt) => {
                 let value = match opt {
-                    SecurityOpt::NoLabel => "label=disable",
-                    SecurityOpt::SeccompUnconfined => "seccomp=unconfined",
-                    SecurityOpt::ApparmorUnconfined => "apparmor=unconfined",
-                    SecurityOpt::UnmaskPaths => spelling.unmask_paths(),
+                    SecurityOpt::NoLabel => "label=disable".to_string(),
+                    SecurityOpt::SeccompUnconfined => "seccomp=unconfined".to_string(),
+                    SecurityOpt::ApparmorUnconfined => "apparmor=unconfined".to_string(),
+                    SecurityOpt::UnmaskPaths => spelling.unmask_paths().to_string(),
+                    SecurityOpt::SeccompProfile(path) => format!("seccomp={}", path.display()),
+                    SecurityOpt::Apparmor(name) => format!("apparmor={name}"),
                 };
-                flags.extend(["--security-opt".to_string(), value.to_string()])
+                flags.extend(["--security-opt".to_string(), value])
             }
             Privilege::DeviceRule(rule) => {
                 flags.extend(["--device-cgroup-rule".to_string(), rule.clone()])

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub mod confine;
 pub mod images;
 pub mod init;
 
@@ -154,7 +155,7 @@ impl Mount {
 }
 
 /// A security option of the sandbox's process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SecurityOpt {
     /// SELinux: bind mounts are not relabelled, the process not confined by label.
@@ -163,6 +164,10 @@ pub enum SecurityOpt {
     SeccompUnconfined,
     /// No AppArmor profile.
     ApparmorUnconfined,
+    /// dindbox's seccomp profile for nesting (`confine`), in this file on the host.
+    SeccompProfile(PathBuf),
+    /// dindbox's AppArmor profile for nesting (`confine`), by the name it is loaded as.
+    Apparmor(String),
     /// /proc and /sys paths the engine masks or makes read-only are left as the kernel has them.
     UnmaskPaths,
 }

@@ -15,6 +15,8 @@ mod surroundings;
 mod testing;
 mod userns;
 
+pub use security::dindbox_profiles;
+
 use std::path::Path;
 
 use super::Roots;
@@ -94,7 +96,7 @@ pub fn probe(roots: &Roots, env: EnvFacts) -> HostFacts {
         caps: caps(&status, &roots.proc),
         userns: userns(&roots.proc, &roots.etc, find_on_path),
         devices: devices(&roots.dev),
-        security: security(&status, &roots.proc, &roots.sys, &roots.etc),
+        security: security(&status, &roots.proc, &roots.sys, &roots.etc, &roots.root),
         limits: limits(
             &read(&roots.proc.join("self/limits")).unwrap_or_default(),
             read(&roots.proc.join("sys/kernel/pid_max")).as_deref(),

@@ -5,7 +5,13 @@ use std::path::Path;
 use super::{read, status_field};
 use crate::probe::facts::{SecurityFacts, SelinuxMode};
 
-pub(super) fn security(status: &str, proc: &Path, sys: &Path, etc: &Path) -> SecurityFacts {
+pub(super) fn security(
+    status: &str,
+    proc: &Path,
+    sys: &Path,
+    etc: &Path,
+    root: &Path,
+) -> SecurityFacts {
     SecurityFacts {
         selinux: selinux_mode(
             read(&sys.join("fs/selinux/enforce")).as_deref(),
@@ -23,7 +29,22 @@ pub(super) fn security(status: &str, proc: &Path, sys: &Path, etc: &Path) -> Sec
         }),
         unprivileged_bpf_disabled: read(&proc.join("sys/kernel/unprivileged_bpf_disabled"))
             .and_then(|t| t.trim().parse().ok()),
+        apparmor_loaded: read(&sys.join("kernel/security/apparmor/profiles"))
+            .map(|t| dindbox_profiles(&t)),
+        apparmor_parser: ["usr/sbin/apparmor_parser", "sbin/apparmor_parser"]
+            .iter()
+            .any(|p| root.join(p).exists()),
     }
+}
+
+/// dindbox's profiles among the loaded ones (`NAME (MODE)` a line).
+pub fn dindbox_profiles(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .filter(|name| name.starts_with("dindbox-"))
+        .map(String::from)
+        .collect()
 }
 
 /// From selinuxfs's `enforce` when it is mounted, else from /etc/selinux/config.
@@ -67,20 +88,37 @@ mod tests {
             ("sys/module/apparmor/parameters/enabled", "Y\n"),
             ("proc/sys/kernel/dmesg_restrict", "0\n"),
             ("proc/sys/kernel/unprivileged_bpf_disabled", "2\n"),
+            (
+                "sys/kernel/security/apparmor/profiles",
+                "docker-default (enforce)\ndindbox-nesting-0123 (enforce)\n",
+            ),
+            ("root/usr/sbin/apparmor_parser", ""),
         ]);
         let facts = security(
             "Seccomp:\t0\nSeccomp_filters:\t0\n",
             &roots.proc,
             &roots.sys,
             &roots.etc,
+            &roots.root,
         );
         assert!(facts.apparmor);
         assert!(facts.seccomp);
         assert_eq!(facts.selinux, SelinuxMode::Absent);
         assert_eq!(facts.dmesg_restrict, Some(false));
         assert_eq!(facts.unprivileged_bpf_disabled, Some(2));
+        assert_eq!(
+            facts.apparmor_loaded,
+            Some(vec!["dindbox-nesting-0123".into()])
+        );
+        assert!(facts.apparmor_parser);
         let (_dir, roots) = tree(&[("sys/module/apparmor/parameters/enabled", "N\n")]);
-        let facts = security("Name:\tsh\n", &roots.proc, &roots.sys, &roots.etc);
+        let facts = security(
+            "Name:\tsh\n",
+            &roots.proc,
+            &roots.sys,
+            &roots.etc,
+            &roots.root,
+        );
         assert!(!facts.apparmor);
         assert!(!facts.seccomp);
         assert_eq!(facts.dmesg_restrict, None, "not known");
