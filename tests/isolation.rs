@@ -204,6 +204,11 @@ fn probe(run: &dyn Fn(&[&str]) -> Run, case: Case, engine: Option<&'static str>,
         out.stdout
     );
     let sandbox = &reports[0];
+    assert_eq!(
+        sandbox["no_new_privs"],
+        plan_has(&plan, "no-new-privileges"),
+        "{case:?} on {engine:?}: no-new-privileges as the plan says"
+    );
     if !own_root(&plan, rootless) {
         assert!(
             notes(&plan)

@@ -22,7 +22,7 @@ use nix::mount::{MntFlags, MsFlags, mount, umount2};
 use nix::sys::stat::{Mode, SFlag, makedev, mknod};
 use serde::Serialize;
 
-use crate::probe::host::CAP_NAMES;
+use crate::probe::host::{CAP_NAMES, status_field};
 
 /// What this process reaches, and who it is.
 #[derive(Debug, Serialize)]
@@ -33,6 +33,8 @@ pub struct Report {
     pub host_root: bool,
     /// The effective capabilities (CapEff), by name.
     pub cap_eff: Vec<String>,
+    /// No exec gains privileges here (`no-new-privileges`): NoNewPrivs is 1.
+    pub no_new_privs: bool,
     pub checks: Vec<Check>,
 }
 
@@ -113,6 +115,7 @@ fn probe_with(scratch: Scratch) -> Report {
         host_root: is_host_root(&uid_map),
         uid_map,
         cap_eff: cap_names(cap_eff(&status).unwrap_or(0)),
+        no_new_privs: status_field(&status, "NoNewPrivs") == Some("1"),
         checks,
     }
 }

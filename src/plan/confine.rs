@@ -7,11 +7,11 @@
 //! by itself, and the engine's default seccomp profile lets the inner engine
 //! be: it stays.
 
-use crate::probe::facts::{EngineFacts, HostFacts};
+use crate::probe::facts::{EngineFacts, HostFacts, ImageFacts};
 use crate::spec::confine::{apparmor_name, seccomp_file_name};
 use crate::spec::{Privilege, SecurityOpt, Why};
 
-use super::{Plan, Request};
+use super::{Mode, Plan, Request};
 
 /// The command that loads dindbox's AppArmor profile.
 pub const LOAD_APPARMOR: &str = "dindbox confine apparmor | sudo apparmor_parser -r";
@@ -73,4 +73,20 @@ fn apparmor(plan: &mut Plan, host: &HostFacts, engine: &EngineFacts) {
             "AppArmor: dindbox's profile {name} is not loaded and only root can load it, so the sandbox is not confined by AppArmor; load it once per boot: `{LOAD_APPARMOR}`"
         ));
     }
+}
+
+/// `no-new-privileges` where nothing in the sandbox needs to gain any: a
+/// common or sock sandbox of dindbox's own image, which runs as root and
+/// needs no setuid binary. Not in dind, where nested containers would
+/// inherit it (their images' setuid binaries, sudo or ping, would stop
+/// working, and so would newuidmap for a rootless inner dockerd); not with
+/// --systemd, whose units may; not in another image, which may rely on sudo.
+pub fn no_new_privileges(plan: &mut Plan, req: &Request, image: &ImageFacts) {
+    if req.privileged || req.systemd || req.mode == Mode::Dind || image.engines.is_none() {
+        return;
+    }
+    plan.spec.privileges.push(Why::new(
+        vec![Privilege::Security(SecurityOpt::NoNewPrivileges)],
+        "no process in the sandbox gains privileges by exec (setuid binaries, file capabilities): nothing in dindbox's image needs to",
+    ));
 }

@@ -81,6 +81,7 @@ pub fn make_on(
     if req.systemd {
         systemd::apply(&mut plan, req, host, engine, image)?;
     }
+    confine::no_new_privileges(&mut plan, req, image);
     nat::apply(&mut plan, req, host, engine);
     memlock::apply(&mut plan, req, host, engine);
     runtime::apply(&mut plan, req, host, engine);

@@ -645,3 +645,32 @@ mod systemd;
 pub(super) fn request_for_steps() -> Request {
     request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman)
 }
+
+#[test]
+fn no_new_privileges_only_where_nothing_needs_to_gain_privileges() {
+    let nnp = ["--security-opt", "no-new-privileges"];
+    let host = this_machine();
+    for mode in [Mode::Common, Mode::Sock] {
+        let req = request(mode, Some(EngineKind::Docker), EngineKind::Docker);
+        assert!(has(&plan(&req, &host), &nnp), "{mode:?}");
+        let theirs = ImageFacts {
+            exists: true,
+            engines: None,
+            systemd: false,
+        };
+        let p = make(&req, &host, &theirs).unwrap();
+        assert!(!has(&p, &nnp), "{mode:?}: an image that may rely on sudo");
+        let privileged = Request {
+            privileged: true,
+            ..req.clone()
+        };
+        assert!(!has(&plan(&privileged, &host), &nnp), "{mode:?} --privileged");
+    }
+    for inner in [EngineKind::Docker, EngineKind::Podman] {
+        let req = request(Mode::Dind, Some(EngineKind::Docker), inner);
+        assert!(
+            !has(&plan(&req, &host), &nnp),
+            "dind: nested containers would inherit it"
+        );
+    }
+}

@@ -259,6 +259,7 @@ fn privileges(spelling: &dyn Spelling, list: &[Privilege], why: &str) -> Arg {
                     SecurityOpt::UnmaskPaths => spelling.unmask_paths().to_string(),
                     SecurityOpt::SeccompProfile(path) => format!("seccomp={}", path.display()),
                     SecurityOpt::Apparmor(name) => format!("apparmor={name}"),
+                    SecurityOpt::NoNewPrivileges => "no-new-privileges".to_string(),
                 };
                 flags.extend(["--security-opt".to_string(), value])
             }

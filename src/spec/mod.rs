@@ -170,6 +170,8 @@ pub enum SecurityOpt {
     Apparmor(String),
     /// /proc and /sys paths the engine masks or makes read-only are left as the kernel has them.
     UnmaskPaths,
+    /// No process in the sandbox gains privileges by exec (setuid, file capabilities).
+    NoNewPrivileges,
 }
 
 /// A privilege the sandbox gets beyond the engine's defaults.

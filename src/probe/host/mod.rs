@@ -125,7 +125,7 @@ fn find_on_path(name: &str) -> Option<String> {
 }
 
 /// The value of a `Key:` line of /proc/self/status, trimmed.
-fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
+pub fn status_field<'a>(status: &'a str, key: &str) -> Option<&'a str> {
     status
         .lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
