@@ -49,6 +49,10 @@ pub enum Command {
     /// Print the seccomp or AppArmor profile that confines dind sandboxes whose root is the host's.
     #[command(subcommand)]
     Confine(ConfineCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    Completions(CompletionsArgs),
+    /// Print the manual page dindbox(1) as roff, or write a page for every command to a directory.
+    Man(ManArgs),
     /// The sandbox's init (PID 1 inside a sandbox); not for direct use.
     #[command(hide = true)]
     Init(InitArgs),
@@ -319,6 +323,20 @@ pub enum ConfineCommand {
     Apparmor,
     /// The seccomp profile, in the JSON both engines read.
     Seccomp,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell the script is for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write dindbox.1 and one page per command (dindbox-run.1, dindbox-image-build.1, ...) to DIR instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,7 +5,31 @@
 use std::io::{ErrorKind, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde::Serialize;
+
 use crate::error::{Error, Result};
+
+/// The version of the shape of every `--json` output. Each one is an object
+/// whose first key, `schema`, is this number; it goes up when a key is
+/// renamed, removed or changes its meaning (a new key leaves it as it is).
+pub const JSON_SCHEMA: u32 = 1;
+
+/// A `--json` output: the schema version, then the keys of `body`.
+#[derive(Serialize)]
+struct Versioned<'a, T: ?Sized> {
+    schema: u32,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// `body`, which serialises as an object, as pretty JSON with `schema` first.
+pub fn json<T: Serialize + ?Sized>(body: &T) -> Result<String> {
+    serde_json::to_string_pretty(&Versioned {
+        schema: JSON_SCHEMA,
+        body,
+    })
+    .map_err(|e| Error::failure("could not write the output as JSON").cause(e.to_string()))
+}
 
 /// Set once a write found the reader gone; later writes are dropped.
 static CLOSED: AtomicBool = AtomicBool::new(false);
@@ -79,6 +103,33 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn json_puts_the_schema_first_and_keeps_the_body_keys_in_order() {
+        #[derive(Serialize)]
+        struct Body {
+            zebra: u8,
+            apple: Vec<u8>,
+        }
+        let text = json(&Body {
+            zebra: 1,
+            apple: vec![2],
+        })
+        .unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"schema\": 1,\n  \"zebra\": 1,\n  \"apple\": [\n    2\n  ]\n}"
+        );
+    }
+
+    #[test]
+    fn json_refuses_a_body_that_is_not_an_object() {
+        let err = json(&[1, 2]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("could not write the output as JSON")
+        );
     }
 
     #[test]

@@ -11,7 +11,10 @@ fn doctor_json(args: &[&str]) -> Value {
     let mut argv = vec!["doctor", "--json"];
     argv.extend_from_slice(args);
     let run = dindbox(&argv).ok();
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout))
+    let report: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", run.stdout));
+    assert_eq!(report["schema"], 1, "{}", run.stdout);
+    report
 }
 
 fn rows(report: &Value) -> Vec<Value> {

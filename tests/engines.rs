@@ -669,6 +669,7 @@ fn plan_prints_the_exact_command_and_starts_nothing() {
     ])
     .ok();
     let json: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(json["schema"], 1);
     let argv: Vec<&str> = json["argv"]
         .as_array()
         .unwrap()

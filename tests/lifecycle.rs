@@ -8,9 +8,16 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// `ls --json`'s sandboxes, after checking its schema version.
 fn ls_json(eng: &str) -> Vec<serde_json::Value> {
     let run = dindbox(&["ls", "--json", "--engine", eng]).ok();
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+    let listing: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    assert_eq!(listing["schema"], 1, "{}", run.stdout);
+    listing["sandboxes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no sandboxes in {}", run.stdout))
+        .clone()
 }
 
 fn listed<'a>(rows: &'a [serde_json::Value], name: &str) -> Option<&'a serde_json::Value> {

@@ -40,6 +40,12 @@ fn config_show_into_a_closed_pipe_exits_0_without_a_message() {
 }
 
 #[test]
+fn completions_and_man_into_a_closed_pipe_exit_0_without_a_message() {
+    assert_quiet_success(&["completions", "bash"]);
+    assert_quiet_success(&["man"]);
+}
+
+#[test]
 fn help_into_a_closed_pipe_exits_0_without_a_message() {
     assert_quiet_success(&["--help"]);
 }

@@ -5,17 +5,14 @@ pub(crate) mod facts;
 pub(crate) mod render;
 
 use crate::cli::DoctorArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ops::doctor;
 use facts::report;
 
 pub fn run(args: DoctorArgs) -> Result<i32> {
     let found = doctor::doctor(args.check)?;
     let text = if args.json {
-        let json = serde_json::to_string_pretty(&found).map_err(|e| {
-            Error::failure("could not write the doctor's report as JSON").cause(e.to_string())
-        })?;
-        format!("{json}\n")
+        format!("{}\n", crate::output::json(&found)?)
     } else {
         format!(
             "{}\n{}",

@@ -1,10 +1,12 @@
 //! One file per subcommand; `dispatch` is all `main` calls.
 
+pub mod completions;
 pub mod config;
 pub mod doctor;
 pub mod image;
 pub mod import;
 pub mod init;
+pub mod man;
 pub mod reach;
 pub mod run;
 pub mod sandboxes;
@@ -35,6 +37,8 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Prune(args) => sandboxes::prune::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Import(cmd) => import::run(cmd),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
         Command::Confine(cmd) => {
             let text = match cmd {
                 crate::cli::ConfineCommand::Apparmor => crate::spec::confine::apparmor_text(),

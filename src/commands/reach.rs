@@ -4,16 +4,13 @@
 //! caller to decide.
 
 use crate::cli::ReachArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::init::reach::{self, Report};
 
 pub fn run(args: ReachArgs) -> Result<i32> {
     let report = reach::probe();
     let text = if args.json {
-        let json = serde_json::to_string_pretty(&report).map_err(|e| {
-            Error::failure("could not write the reach report as JSON").cause(e.to_string())
-        })?;
-        format!("{json}\n")
+        format!("{}\n", crate::output::json(&report)?)
     } else {
         text(&report)
     };

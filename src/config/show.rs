@@ -135,7 +135,7 @@ pub fn json(r: &Resolved) -> String {
         .into_iter()
         .map(|(key, value, from)| json!({"key": key, "value": value, "from": from.to_string()}))
         .collect();
-    serde_json::to_string_pretty(&json!({"files": files, "values": values}))
+    crate::output::json(&json!({"files": files, "values": values}))
         .expect("plain JSON always serialises")
 }
 
@@ -171,6 +171,7 @@ mod tests {
         let json = json(&resolved());
         assert!(!json.contains("hunter2"));
         let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["schema"], crate::output::JSON_SCHEMA);
         assert!(
             v["values"]
                 .as_array()

@@ -13,7 +13,7 @@ pub fn json(plan: &Plan) -> String {
         "argv": plan.argv(),
         "plan": plan,
     });
-    serde_json::to_string_pretty(&value).expect("a plan always serialises")
+    crate::output::json(&value).expect("a plan always serialises")
 }
 
 /// Width of the flag column before the reasons.

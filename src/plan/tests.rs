@@ -528,6 +528,7 @@ fn plans_render_each_flag_with_its_reason() {
         "{text}"
     );
     let json: serde_json::Value = serde_json::from_str(&show::json(&p)).unwrap();
+    assert_eq!(json["schema"], crate::output::JSON_SCHEMA);
     assert_eq!(json["argv"][0], "/usr/local/bin/docker");
     assert_eq!(json["plan"]["mode"], "dind");
 }

@@ -1,20 +1,25 @@
 //! `dindbox ls`: dindbox's sandboxes on every engine, as a table or JSON.
 
 use comfy_table::{Table, presets::NOTHING};
+use serde::Serialize;
 
 use crate::cli::LsArgs;
 use crate::error::Result;
 use crate::ops;
 use crate::ops::ls::Row;
+use crate::output;
+
+/// What `ls --json` prints (with `schema` first).
+#[derive(Serialize)]
+struct Listing<'a> {
+    sandboxes: &'a [Row],
+}
 
 pub fn run(args: LsArgs) -> Result<i32> {
     let engines = super::engines(&args.engine)?;
     let rows = ops::ls::list(&super::apis(&engines))?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).expect("rows serialise")
-        );
+        output::line(&output::json(&Listing { sandboxes: &rows })?)?;
     } else {
         println!("{}", table(&rows));
     }
@@ -50,4 +55,35 @@ fn table(rows: &[Row]) -> Table {
         ]);
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_the_schema_then_the_sandboxes() {
+        let row = Row {
+            name: "work".into(),
+            engine: "podman".into(),
+            mode: "dind".into(),
+            inner: "podman".into(),
+            status: "running".into(),
+            exit_code: 0,
+            image: "localhost/dindbox/sandbox:1".into(),
+            created: "2025-01-02T03:04:05Z".into(),
+            workspace: "/w".into(),
+        };
+        let rows = [row];
+        let text = output::json(&Listing { sandboxes: &rows }).unwrap();
+        assert!(
+            text.starts_with("{\n  \"schema\": 1,\n  \"sandboxes\": ["),
+            "{text}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["sandboxes"][0]["name"], "work");
+        assert_eq!(v["sandboxes"][0]["mode"], "dind");
+        let empty = output::json(&Listing { sandboxes: &[] }).unwrap();
+        assert_eq!(empty, "{\n  \"schema\": 1,\n  \"sandboxes\": []\n}");
+    }
 }

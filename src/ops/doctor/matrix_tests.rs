@@ -349,3 +349,19 @@ fn a_user_the_docker_socket_refuses_is_told_of_the_group_not_to_start_docker() {
         "{changes:#?}"
     );
 }
+
+#[test]
+fn the_report_as_json_has_one_schema_key_first_then_the_facts_and_the_matrix() {
+    let facts = fedora_rootless();
+    let report = super::Report {
+        matrix: matrix(&facts),
+        host_changes: host_changes(&facts),
+        facts,
+    };
+    let text = crate::output::json(&report).unwrap();
+    assert!(text.starts_with("{\n  \"schema\": 1,\n"), "{text}");
+    assert_eq!(text.matches("\n  \"schema\":").count(), 1, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(v["engines"].is_array(), "the facts stay at the top level");
+    assert_eq!(v["matrix"].as_array().unwrap().len(), 4);
+}
