@@ -665,7 +665,10 @@ fn no_new_privileges_only_where_nothing_needs_to_gain_privileges() {
             privileged: true,
             ..req.clone()
         };
-        assert!(!has(&plan(&privileged, &host), &nnp), "{mode:?} --privileged");
+        assert!(
+            !has(&plan(&privileged, &host), &nnp),
+            "{mode:?} --privileged"
+        );
     }
     for inner in [EngineKind::Docker, EngineKind::Podman] {
         let req = request(Mode::Dind, Some(EngineKind::Docker), inner);
