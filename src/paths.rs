@@ -4,6 +4,22 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
+/// Where dindbox keeps what need not outlive a boot (env files, confinement
+/// profiles): `$XDG_RUNTIME_DIR/dindbox`, else `/run/dindbox` for root (both
+/// in memory, never on a disk), else the cache directory.
+pub fn runtime_dir() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.is_dir())
+        .map(|p| p.join("dindbox"))
+        .or_else(|| {
+            nix::unistd::geteuid()
+                .is_root()
+                .then(|| PathBuf::from("/run/dindbox"))
+        })
+        .unwrap_or_else(cache_dir)
+}
+
 /// `$XDG_CACHE_HOME/dindbox`, else `~/.cache/dindbox`.
 pub fn cache_dir() -> PathBuf {
     let base = std::env::var_os("XDG_CACHE_HOME")

@@ -18,7 +18,14 @@ pub struct Cmd {
     program: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
-    stdin: Option<std::path::PathBuf>,
+    stdin: Option<Input>,
+}
+
+/// What `output` feeds the command's standard input.
+#[derive(Debug, Clone)]
+enum Input {
+    File(std::path::PathBuf),
+    Text(String),
 }
 
 #[derive(Debug, Clone)]
@@ -89,7 +96,13 @@ impl Cmd {
 
     /// Feed this file to the command's standard input.
     pub fn stdin_file(mut self, path: &std::path::Path) -> Self {
-        self.stdin = Some(path.to_path_buf());
+        self.stdin = Some(Input::File(path.to_path_buf()));
+        self
+    }
+
+    /// Feed this text to the command's standard input.
+    pub fn stdin_text(mut self, text: impl Into<String>) -> Self {
+        self.stdin = Some(Input::Text(text.into()));
         self
     }
 
@@ -129,17 +142,35 @@ impl Cmd {
         let mut c = self.command();
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
         match &self.stdin {
-            Some(path) => {
+            Some(Input::File(path)) => {
                 let file =
                     std::fs::File::open(path).map_err(|e| Error::io("could not open", path, e))?;
                 c.stdin(file);
+            }
+            Some(Input::Text(_)) => {
+                c.stdin(Stdio::piped());
             }
             None => {
                 c.stdin(Stdio::null());
             }
         }
-        let child = c.spawn().map_err(|e| self.spawn_error(e))?;
+        let mut child = c.spawn().map_err(|e| self.spawn_error(e))?;
+        // Written from a thread, so that a command that writes much before
+        // it has read all of its input cannot block on a full pipe; one that
+        // stops reading early ends the write, not the run.
+        let writer = match (&self.stdin, child.stdin.take()) {
+            (Some(Input::Text(text)), Some(mut pipe)) => {
+                let text = text.clone();
+                Some(std::thread::spawn(move || {
+                    let _ = std::io::Write::write_all(&mut pipe, text.as_bytes());
+                }))
+            }
+            _ => None,
+        };
         let out = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
+        if let Some(writer) = writer {
+            let _ = writer.join();
+        }
         Ok(Output {
             status: out.status,
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -292,6 +323,17 @@ pub fn exit_code(status: &ExitStatus) -> i32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stdin_text_reaches_the_command_whole() {
+        let text = "line\n".repeat(40_000);
+        let out = super::Cmd::new("cat")
+            .stdin_text(text.clone())
+            .output()
+            .unwrap();
+        assert!(out.success());
+        assert_eq!(out.stdout, text);
+    }
+
     use super::*;
 
     #[test]

@@ -232,7 +232,11 @@ fn probe(run: &dyn Fn(&[&str]) -> Run, case: Case, engine: Option<&'static str>,
         };
         let beyond: Vec<String> = reached(sandbox)
             .into_iter()
-            .filter(|r| !mountable.iter().any(|m| r.starts_with(&format!("{m}: "))))
+            .filter(|r| {
+                !mountable
+                    .iter()
+                    .any(|m| r.starts_with(&format!("\"{m}\": ")))
+            })
             .collect();
         assert!(
             beyond.is_empty(),

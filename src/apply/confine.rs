@@ -58,11 +58,9 @@ fn load_apparmor(name: &str) -> Result<()> {
     if loaded {
         return Ok(());
     }
-    let path = crate::paths::cache_dir().join("profiles").join(name);
-    write_once(&path, &apparmor_text())?;
     let out = Cmd::new("apparmor_parser")
         .args(["--replace", "--quiet"])
-        .arg(path.to_string_lossy())
+        .stdin_text(apparmor_text())
         .output()?;
     if out.success() {
         return Ok(());

@@ -16,14 +16,9 @@ use crate::plan::resources::EnvVar;
 /// The longest line the engines' env-file readers take (Go's bufio.Scanner).
 const MAX_LINE: usize = 64 * 1024 - 1;
 
-/// `$XDG_RUNTIME_DIR/dindbox/env`, else the cache directory's `env`.
+/// The runtime directory's `env` (`paths::runtime_dir`).
 pub fn dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute() && p.is_dir())
-        .map(|p| p.join("dindbox"))
-        .unwrap_or_else(crate::paths::cache_dir)
-        .join("env")
+    crate::paths::runtime_dir().join("env")
 }
 
 /// The file for a run of sandbox `name` by this process.

@@ -10,6 +10,9 @@ use crate::plan::{Plan, identity};
 use crate::process::tail;
 use crate::signals::Signals;
 
+/// How long a sandbox whose `exec` was killed may take to be seen stopped.
+const STOPPING: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How many lines of the sandbox's output a failed start shows.
 const LOG_TAIL: &str = "30";
 
@@ -138,6 +141,13 @@ fn init_failed(engine: &dyn EngineApi, plan: &Plan, code: i32) -> Result<bool> {
             .output(&engine.argv(&args.map(String::from)))
             .is_ok_and(|o| o.success());
         return Ok(failed);
+    }
+    if code == 128 + libc::SIGKILL {
+        // `exec` killed as the sandbox went down: its init may be exiting
+        // still, and the engine shows the state it leaves only after.
+        crate::process::wait_for(STOPPING, || {
+            engine.state(&plan.name).as_deref() != Some("running")
+        });
     }
     match engine.inspect_container(&plan.name)? {
         Some(c) if !c.running() && c.exit_code == i64::from(exit::INNER_ENGINE) => {
