@@ -44,7 +44,8 @@ for line in sys.stdin:
 # round trip through the host, so the guest runs what differs between the
 # hosts: the nested matrix (both host engines x both inner engines), nested
 # networking, sock and common, rootless Podman with each inner engine,
-# --systemd rootful and rootless, step-down, and doctor --check. The rest
+# --systemd rootful and rootless, step-down, doctor --check, and the units
+# and Quadlet files of `export systemd` under systemd as PID 1. The rest
 # (configuration files, lifecycle commands, bad input) is the same code on any
 # kernel and runs here only. gVisor's tests are skipped there: the guest has
 # no runsc, which cannot run under user-mode Linux ("None of the address space
@@ -62,6 +63,7 @@ GUEST_TESTS=(
     "systemd:"
     "doctor:"
     "isolation:"
+    "export:"
 )
 
 guest_pid=

@@ -46,6 +46,9 @@ pub enum Command {
     /// Turn another tool's configuration into dindbox profiles.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Write what keeps a sandbox up across reboots: a systemd unit, or a Podman Quadlet file.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Print the seccomp or AppArmor profile that confines dind sandboxes whose root is the host's.
     #[command(subcommand)]
     Confine(ConfineCommand),
@@ -164,7 +167,7 @@ pub struct EnterArgs {
     pub command: Vec<String>,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct RunArgs {
     /// common (no engine inside, the default), sock (the host engine's socket), or dind (an engine of its own).
     #[arg(short = 'm', long = "mode")]
@@ -315,6 +318,30 @@ pub enum ConfigCommand {
     Command(RunArgs),
     /// A JSON Schema of the configuration file format.
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A systemd unit that starts and stops a kept sandbox through dindbox (dindbox-NAME.service); with --quadlet, a Podman Quadlet file (dindbox-NAME.container) of a sandbox planned from the options given, as `dindbox plan` plans it.
+    Systemd(ExportSystemdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportSystemdArgs {
+    /// The sandbox: a kept one (made by `dindbox run -n NAME` without --rm); with --quadlet, the name Quadlet's sandbox gets.
+    #[arg(value_name = "NAME")]
+    pub sandbox: String,
+    /// A Podman Quadlet `.container` file, planned from the sandbox options that follow, instead of a unit that runs dindbox.
+    #[arg(long)]
+    pub quadlet: bool,
+    /// Write the file to DIR (made if missing) instead of printing it; with --quadlet, the sandbox's environment too, as dindbox-NAME.env (mode 0600).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
+    #[command(
+        flatten,
+        next_help_heading = "Sandbox options (with --quadlet, as for `dindbox plan`; without, only --engine)"
+    )]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Subcommand)]

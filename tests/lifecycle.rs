@@ -24,22 +24,6 @@ fn listed<'a>(rows: &'a [serde_json::Value], name: &str) -> Option<&'a serde_jso
     rows.iter().find(|r| r["name"] == name)
 }
 
-fn status(eng: &str, name: &str) -> String {
-    engine(
-        eng,
-        &[
-            "container",
-            "inspect",
-            "--format",
-            "{{.State.Status}}",
-            name,
-        ],
-    )
-    .stdout
-    .trim()
-    .to_string()
-}
-
 /// A kept dind sandbox on each engine, through every lifecycle command: what
 /// runs in it stays between commands, and survives `stop` and `start`.
 fn lifecycle_of_a_kept_sandbox(eng: &str, inner: &str) {

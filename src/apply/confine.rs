@@ -20,7 +20,7 @@ pub fn prepare(plan: &Plan) -> Result<()> {
             Privilege::Security(SecurityOpt::SeccompProfile(path)) => {
                 write_once(path, &seccomp_text())?
             }
-            Privilege::Security(SecurityOpt::Apparmor(name)) => load_apparmor(name)?,
+            Privilege::Security(SecurityOpt::Apparmor(name)) => ensure_apparmor(name)?,
             _ => {}
         }
     }
@@ -49,7 +49,9 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn load_apparmor(name: &str) -> Result<()> {
+/// Load dindbox's AppArmor profile `name` unless the kernel has it (it
+/// forgets it at reboot).
+pub fn ensure_apparmor(name: &str) -> Result<()> {
     let loaded = std::fs::read_to_string(LOADED).is_ok_and(|t| {
         crate::probe::host::dindbox_profiles(&t)
             .iter()

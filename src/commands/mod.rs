@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod config;
 pub mod doctor;
+pub mod export;
 pub mod image;
 pub mod import;
 pub mod init;
@@ -37,6 +38,7 @@ pub fn dispatch(command: Command) -> Result<i32> {
         Command::Prune(args) => sandboxes::prune::run(args),
         Command::Config(cmd) => config::run(cmd),
         Command::Import(cmd) => import::run(cmd),
+        Command::Export(cmd) => export::run(cmd),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),
         Command::Confine(cmd) => {

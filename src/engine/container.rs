@@ -20,6 +20,10 @@ pub struct Container {
     /// RFC 3339, as the engine wrote it.
     pub created: String,
     pub labels: BTreeMap<String, String>,
+    /// The engine removes it when it stops (`--rm`): a throw-away sandbox.
+    pub auto_remove: bool,
+    /// The AppArmor profile it runs under ("" where there is none).
+    pub apparmor_profile: String,
 }
 
 impl Container {
@@ -45,6 +49,17 @@ struct RawContainer {
     created: String,
     state: RawState,
     config: RawConfig,
+    #[serde(default)]
+    host_config: RawHostConfig,
+    #[serde(default, rename = "AppArmorProfile")]
+    apparmor_profile: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct RawHostConfig {
+    #[serde(default)]
+    auto_remove: bool,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +92,8 @@ pub fn parse_containers(json: &str) -> Result<Vec<Container>> {
             exit_code: c.state.exit_code,
             created: c.created,
             labels: c.config.labels.unwrap_or_default(),
+            auto_remove: c.host_config.auto_remove,
+            apparmor_profile: c.apparmor_profile.unwrap_or_default(),
         })
         .collect())
 }
@@ -175,7 +192,8 @@ mod tests {
     #[test]
     fn docker_and_podman_inspect_read_alike() {
         let docker = r#"[{"Id":"abc","Created":"2026-11-25T05:30:00.123456789Z","Name":"/box",
-            "State":{"Status":"running","ExitCode":0},
+            "State":{"Status":"running","ExitCode":0},"AppArmorProfile":"dindbox-nesting-1",
+            "HostConfig":{"AutoRemove":true},
             "Config":{"Labels":{"io.dindbox.managed":"true","io.dindbox.mode":"dind"}}}]"#;
         let podman = r#"[{"Id":"def","Created":"2026-11-25T05:30:00.1+00:00","Name":"box",
             "State":{"Status":"exited","ExitCode":121},"Config":{"Labels":null}}]"#;
@@ -183,8 +201,11 @@ mod tests {
         assert_eq!(d.name, "box");
         assert!(d.is_sandbox() && d.running());
         assert_eq!(d.label(labels::MODE), "dind");
+        assert!(d.auto_remove);
+        assert_eq!(d.apparmor_profile, "dindbox-nesting-1");
         let p = &parse_containers(podman).unwrap()[0];
         assert_eq!((p.name.as_str(), p.exit_code), ("box", 121));
-        assert!(!p.is_sandbox());
+        assert!(!p.is_sandbox() && !p.auto_remove);
+        assert_eq!(p.apparmor_profile, "");
     }
 }

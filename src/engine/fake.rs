@@ -55,6 +55,8 @@ pub fn foreign(name: &str, status: &str) -> Container {
         exit_code: 0,
         created: "2026-11-25T05:30:00.123456789Z".into(),
         labels: BTreeMap::new(),
+        auto_remove: false,
+        apparmor_profile: String::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod doctor;
 pub mod engines;
 pub mod exec;
+pub mod export;
 pub mod logs;
 pub mod ls;
 pub mod prune;

@@ -21,6 +21,13 @@ pub struct Planned {
 
 pub use crate::apply::stepdown::RunEvent;
 
+impl Planned {
+    /// What the plan's engine said of itself.
+    pub fn engine_facts(&self) -> Option<&crate::probe::facts::EngineFacts> {
+        self.host.engine(self.plan.engine)
+    }
+}
+
 /// Probe the host (once), inspect the image (once), and plan `request`,
 /// starting from what earlier starts on this host taught.
 pub fn prepare(request: Request) -> Result<Planned> {

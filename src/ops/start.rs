@@ -35,6 +35,11 @@ pub fn start(
             if let Some(service) = crate::apply::service::of(&sandbox.labels) {
                 crate::apply::service::ensure(&service)?;
             }
+            // The kernel forgets dindbox's AppArmor profile at reboot: loaded
+            // again, as `run` loads it, before the engine asks for it.
+            if sandbox.apparmor_profile == crate::spec::confine::apparmor_name() {
+                crate::apply::confine::ensure_apparmor(&sandbox.apparmor_profile)?;
+            }
             engine.start(name)?;
             // The init reports when the inner engine answers: wait for that.
             let timeout: u64 = sandbox.label(labels::TIMEOUT).parse().unwrap_or(60_000);

@@ -146,3 +146,64 @@ fn json_plans_of_every_fixture_host() {
         insta::assert_snapshot!(format!("plan-json-{name}"), snapshot(&host, json));
     }
 }
+
+/// The Quadlet file (`dindbox export systemd NAME --quadlet`) of a kept
+/// sandbox of every mode and inner engine on each fixture host's Podman, or
+/// why there is none.
+fn quadlet_snapshot(host: &HostFacts) -> Option<String> {
+    let engine = host.engine(EngineKind::Podman)?;
+    let modes = [
+        (Mode::Common, EngineKind::Podman),
+        (Mode::Sock, EngineKind::Podman),
+        (Mode::Dind, EngineKind::Podman),
+        (Mode::Dind, EngineKind::Docker),
+    ];
+    let mut out = String::new();
+    for (mode, inner) in modes {
+        let mut req = request(mode, Some(EngineKind::Podman), inner);
+        req.rm = false;
+        req.named = true;
+        req.command = None;
+        req.name = "work".into();
+        let mut words = format!("work --quadlet -m {}", mode.name());
+        if mode == Mode::Dind {
+            let _ = write!(words, " --inner {inner}");
+        }
+        let _ = writeln!(out, "\n=== dindbox export systemd {words}");
+        match make(&req, host, &image_for(&req)) {
+            Ok(_) if engine.remote => out.push_str("refused: Podman runs under another kernel\n"),
+            Ok(plan) if plan.service.is_some() => out.push_str(
+                "refused: the sandbox would mount a Podman API socket that dindbox serves itself\n",
+            ),
+            Ok(mut plan) => {
+                memory::without_report(&mut plan);
+                let exec = plan.init_args();
+                out.push_str(&crate::render::quadlet::container(
+                    &crate::render::quadlet::Quadlet {
+                        name: &plan.name,
+                        mode: plan.mode.name(),
+                        image: &plan.image,
+                        spec: &plan.spec,
+                        exec: &exec,
+                        rootless: engine.rootless,
+                        podman_socket: plan.mode == Mode::Sock,
+                    },
+                ));
+            }
+            Err(e) => out.push_str(&refused(&e)),
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn quadlet_files_of_every_fixture_host_with_podman() {
+    let mut made = 0;
+    for (name, host) in fixtures::all() {
+        if let Some(text) = quadlet_snapshot(&host) {
+            insta::assert_snapshot!(format!("quadlet-{name}"), text);
+            made += 1;
+        }
+    }
+    assert!(made >= 5, "hosts with Podman: {made}");
+}

@@ -6,6 +6,8 @@
 
 pub mod docker;
 pub mod podman;
+pub mod quadlet;
+pub mod systemd;
 
 use serde::{Deserialize, Serialize};
 
@@ -203,7 +205,7 @@ pub fn mount_value(m: &Mount) -> String {
 
 /// A bind mount with `idmap` among its options: its files keep their host
 /// owners inside the sandbox's user namespace. Volumes are left as they are.
-fn idmapped(m: &Mount) -> Mount {
+pub(super) fn idmapped(m: &Mount) -> Mount {
     match m {
         Mount::Bind {
             source,
@@ -225,7 +227,7 @@ fn mount(m: &Why<Mount>) -> Arg {
     Arg::new(["-v".to_string(), mount_value(&m.value)], m.why.as_str())
 }
 
-fn limit(l: &Why<Limit>) -> Arg {
+pub(super) fn limit(l: &Why<Limit>) -> Arg {
     let flags = match &l.value {
         Limit::Cpus(cpus) => ["--cpus".to_string(), cpus.clone()],
         Limit::Memory(bytes) => ["--memory".to_string(), bytes.to_string()],
@@ -245,7 +247,7 @@ fn env(group: &Why<Vec<Var>>) -> Arg {
     )
 }
 
-fn privileges(spelling: &dyn Spelling, list: &[Privilege], why: &str) -> Arg {
+pub(super) fn privileges(spelling: &dyn Spelling, list: &[Privilege], why: &str) -> Arg {
     let mut flags = Vec::new();
     for p in list {
         match p {

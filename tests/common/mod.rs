@@ -89,6 +89,23 @@ pub fn engine(engine: &str, args: &[&str]) -> Run {
     )
 }
 
+/// The container's state as the engine says it (running, exited, ...; "" when there is none).
+pub fn status(eng: &str, name: &str) -> String {
+    engine(
+        eng,
+        &[
+            "container",
+            "inspect",
+            "--format",
+            "{{.State.Status}}",
+            name,
+        ],
+    )
+    .stdout
+    .trim()
+    .to_string()
+}
+
 pub fn container_exists(eng: &str, name: &str) -> bool {
     engine(eng, &["container", "inspect", name]).code == 0
 }
