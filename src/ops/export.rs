@@ -118,6 +118,9 @@ pub fn quadlet(mut request: Request) -> Result<QuadletPlan> {
     request.named = true;
     request.command = None;
     request.tty = false;
+    // Quadlet runs the sandbox afresh at every boot, after /run is emptied:
+    // dindbox's seccomp profile goes where it lasts.
+    request.profiles_dir = crate::paths::cache_dir().join("profiles");
     let planned = super::run::prepare(request)?;
     let (rootless, remote) = planned
         .engine_facts()

@@ -165,6 +165,8 @@ fn quadlet_snapshot(host: &HostFacts) -> Option<String> {
         req.named = true;
         req.command = None;
         req.name = "work".into();
+        // As `export systemd --quadlet` names it: where it lasts past a boot.
+        req.profiles_dir = "/root/.cache/dindbox/profiles".into();
         let mut words = format!("work --quadlet -m {}", mode.name());
         if mode == Mode::Dind {
             let _ = write!(words, " --inner {inner}");
