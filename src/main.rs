@@ -23,6 +23,15 @@ mod trace;
 use clap::Parser;
 
 fn main() {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|role| role == "init")
+    {
+        // PID 1 of a sandbox: the kernel drops signals it has no handler for,
+        // so the ones it forwards are held from the first instruction on (a
+        // `docker stop` or Ctrl-C right after the start is not lost).
+        init::hold_signals();
+    }
     trace::mark("start");
     let cli = cli::Cli::parse();
     // The roles inside a sandbox keep std's behaviour.

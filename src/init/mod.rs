@@ -44,16 +44,29 @@ const HANDLED: [Signal; 10] = [
 /// 10 s that `docker stop` and `podman stop` wait before they kill.
 const STOP_GRACE: Duration = Duration::from_secs(7);
 
-pub fn run(spec: &InnerSpec) -> i32 {
-    if spec.systemd {
-        trace::mark("init started");
-        state::clear();
-        return systemd::boot(spec);
-    }
+/// The signals init handles, as a set.
+fn handled() -> SigSet {
     let mut mask = SigSet::empty();
     for sig in HANDLED {
         mask.add(sig);
     }
+    mask
+}
+
+/// Block the signals init handles; they wait until it asks for them.
+pub fn hold_signals() {
+    let _ = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&handled()), None);
+}
+
+pub fn run(spec: &InnerSpec) -> i32 {
+    if spec.systemd {
+        trace::mark("init started");
+        state::clear();
+        // systemd sets up its own signal handling from a clear mask.
+        let _ = sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&handled()), None);
+        return systemd::boot(spec);
+    }
+    let mask = handled();
     if let Err(e) = sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None) {
         eprintln!("dindbox: could not block signals: {e}");
         return exit::FAILURE;
