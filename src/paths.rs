@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 
-/// Where dindbox keeps what need not outlive a boot (env files, confinement
-/// profiles): `$XDG_RUNTIME_DIR/dindbox`, else `/run/dindbox` for root (both
-/// in memory, never on a disk), else the cache directory.
+/// Where dindbox keeps what need not outlive a boot: `$XDG_RUNTIME_DIR/dindbox`,
+/// else `/run/dindbox` for root (both in memory, never on a disk), else the
+/// cache directory. Sandboxes' API services have a directory each there,
+/// named as the sandbox; dindbox's own start with a dot, which no sandbox's
+/// name does.
 pub fn runtime_dir() -> PathBuf {
     std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
@@ -18,6 +20,16 @@ pub fn runtime_dir() -> PathBuf {
                 .then(|| PathBuf::from("/run/dindbox"))
         })
         .unwrap_or_else(cache_dir)
+}
+
+/// Env files, while the run that wrote them lasts.
+pub fn env_dir() -> PathBuf {
+    runtime_dir().join(".env")
+}
+
+/// dindbox's seccomp profile, where engines read it when a sandbox is made.
+pub fn profiles_dir() -> PathBuf {
+    runtime_dir().join(".profiles")
 }
 
 /// `$XDG_CACHE_HOME/dindbox`, else `~/.cache/dindbox`.

@@ -176,6 +176,6 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         container_workspace,
         runtime: value(&cfg.runtime).map(String::from),
         systemd,
-        profiles_dir: crate::paths::runtime_dir().join("profiles"),
+        profiles_dir: crate::paths::profiles_dir(),
     })
 }

@@ -88,7 +88,7 @@ impl Fixture {
 
     /// No env file is left in the runtime directory.
     fn assert_no_env_file(&self) {
-        let dir = self.path("run/dindbox/env");
+        let dir = self.path("run/dindbox/.env");
         let left: Vec<_> = std::fs::read_dir(&dir)
             .into_iter()
             .flatten()
@@ -248,7 +248,7 @@ fn the_env_file_is_private_while_the_sandbox_runs_and_gone_after_sigterm() {
         let mut line = String::new();
         std::io::BufRead::read_line(&mut out, &mut line).unwrap();
         assert_eq!(line, "started v\n", "{eng}");
-        let dir = f.path("run/dindbox/env");
+        let dir = f.path("run/dindbox/.env");
         let files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()

@@ -16,9 +16,9 @@ use crate::plan::resources::EnvVar;
 /// The longest line the engines' env-file readers take (Go's bufio.Scanner).
 const MAX_LINE: usize = 64 * 1024 - 1;
 
-/// The runtime directory's `env` (`paths::runtime_dir`).
+/// `paths::env_dir`.
 pub fn dir() -> PathBuf {
-    crate::paths::runtime_dir().join("env")
+    crate::paths::env_dir()
 }
 
 /// The file for a run of sandbox `name` by this process.

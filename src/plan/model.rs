@@ -155,7 +155,7 @@ impl Request {
             resources: Default::default(),
             runtime: None,
             systemd: false,
-            profiles_dir: crate::paths::runtime_dir().join("profiles"),
+            profiles_dir: crate::paths::profiles_dir(),
         }
     }
 }

@@ -20,7 +20,7 @@ pub(super) fn request(mode: Mode, engine: Option<EngineKind>, inner: EngineKind)
         command: Some("docker ps".into()),
         preload: vec![PathBuf::from("/root/.cache/dindbox/preload/canary.tar")],
         env_file: PathBuf::from("/run/user/0/dindbox/env/box.env"),
-        profiles_dir: PathBuf::from("/run/dindbox/profiles"),
+        profiles_dir: PathBuf::from("/run/dindbox/.profiles"),
         ..Request::new(
             mode,
             "localhost/dindbox/sandbox:0.1.0",
@@ -83,7 +83,7 @@ fn docker_host_dind_podman_is_spelled_out_exactly() {
          -v /home/u/project:/home/u/project -w /home/u/project \
          --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
          --cap-add SYS_ADMIN --cap-add NET_ADMIN \
-         --security-opt seccomp=/run/dindbox/profiles/{seccomp} \
+         --security-opt seccomp=/run/dindbox/.profiles/{seccomp} \
          --cgroupns private \
          -v /var/lib/containers \
          -v /root/.cache/dindbox/preload/canary.tar:/run/dindbox/preload/canary.tar:ro \
