@@ -334,7 +334,7 @@ fn workspace_files_made_inside_belong_to_who_ran_dindbox() {
         ("SUDO_GID", gid().to_string()),
         ("SUDO_USER", "dindbox-test".to_string()),
     ];
-    for engine in ENGINES {
+    for (engine, mode) in ENGINES.iter().flat_map(|e| [(*e, "common"), (*e, "dind")]) {
         for sudo in [false, true] {
             let ws = user_workspace();
             let env: Vec<(&str, &str)> = if sudo {
@@ -342,7 +342,7 @@ fn workspace_files_made_inside_belong_to_who_ran_dindbox() {
             } else {
                 Vec::new()
             };
-            let args = ["-m", "common", "--engine", engine];
+            let args = ["-m", mode, "--engine", engine];
             let plan = plan_of(|a| dindbox_in(ws.path(), a, &env), &args);
             let mut all = vec!["run", "--rm"];
             all.extend(args);
@@ -367,7 +367,7 @@ fn workspace_files_made_inside_belong_to_who_ran_dindbox() {
                     notes(&plan)
                         .iter()
                         .any(|n| n.starts_with("the sandbox's root is the host's root (")),
-                    "{engine}: {:?}",
+                    "{engine} {mode}: {:?}",
                     notes(&plan)
                 );
                 (0, 0)
@@ -375,12 +375,12 @@ fn workspace_files_made_inside_belong_to_who_ran_dindbox() {
             assert_eq!(
                 (meta.uid(), meta.gid()),
                 expect,
-                "{engine}, through sudo: {sudo}"
+                "{engine} {mode}, through sudo: {sudo}"
             );
             assert_eq!(
                 std::fs::read_to_string(ws.path().join("existing")).unwrap(),
                 "user-file-writable\n",
-                "{engine}, through sudo: {sudo}: the user's own file stays writable inside"
+                "{engine} {mode}, through sudo: {sudo}: the user's own file stays writable inside"
             );
         }
     }

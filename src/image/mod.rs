@@ -11,6 +11,7 @@ pub mod progress;
 pub mod recipe;
 pub mod registry;
 pub mod seed;
+pub mod shift;
 pub mod systemd;
 
 use std::path::Path;

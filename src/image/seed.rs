@@ -62,6 +62,10 @@ fn pack_store(
         preload: vec![canary.to_path_buf()],
         trace: crate::trace::enabled(),
         env_file: apply::envfile::path_for("seed"),
+        // The store is packed with the ids it has inside; Docker's sandboxes
+        // run in a user namespace of the init's only from an image whose
+        // owners are shifted, which is made from this one.
+        host_root: engine.kind == EngineKind::Docker,
         ..Request::new(
             Mode::Dind,
             base,

@@ -16,7 +16,15 @@ pub fn run(timeout: Duration, command: &[String]) -> i32 {
     let deadline = Instant::now() + timeout;
     loop {
         match state::read() {
-            Some(s) if s.ready => break,
+            Some(s) if s.ready => {
+                if let Some(pid) = s.userns_pid
+                    && let Err(e) = super::userns::join(pid as i32)
+                {
+                    eprintln!("dindbox: could not enter the sandbox's user namespace: {e}");
+                    return exit::INNER_ENGINE;
+                }
+                break;
+            }
             Some(s) => {
                 eprintln!(
                     "{}",

@@ -11,6 +11,7 @@ pub mod reach;
 pub mod state;
 pub mod stepdown;
 pub mod systemd;
+pub mod userns;
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
@@ -78,6 +79,20 @@ pub fn run(spec: &InnerSpec) -> i32 {
     }
     trace::mark("init started");
     state::clear();
+    if let Some(ns) = &spec.userns {
+        match userns::split(ns, &mask) {
+            Ok(userns::Role::Outside(code)) => return code,
+            Ok(userns::Role::Inside) => {
+                state::set_userns_pid(std::process::id());
+                trace::mark("in the sandbox's user namespace");
+            }
+            Err(report) => {
+                eprintln!("{report}");
+                let _ = state::write(false, Some(report));
+                return exit::INNER_ENGINE;
+            }
+        }
+    }
     let daemon = match set_up(spec) {
         Ok(daemon) => daemon,
         Err(report) => {

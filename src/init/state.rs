@@ -19,6 +19,17 @@ pub struct State {
     pub ready: bool,
     /// Why the inner engine did not come up, with its log's tail.
     pub error: Option<String>,
+    /// The process whose user, mount and network namespaces commands run
+    /// in, where the init made them (`enter` joins them).
+    #[serde(default)]
+    pub userns_pid: Option<u32>,
+}
+
+static USERNS_PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// Reports from now on name `pid` as the user namespace's.
+pub fn set_userns_pid(pid: u32) {
+    let _ = USERNS_PID.set(pid);
 }
 
 /// The start time of PID 1 in this PID namespace.
@@ -39,6 +50,7 @@ pub fn write(ready: bool, error: Option<String>) -> std::io::Result<()> {
         boot: boot().unwrap_or(0),
         ready,
         error,
+        userns_pid: USERNS_PID.get().copied(),
     };
     std::fs::create_dir_all(STATE_DIR)?;
     let tmp = Path::new(STATE_DIR).join(".state.json.tmp");

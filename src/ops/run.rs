@@ -71,6 +71,10 @@ pub fn run(planned: Planned, recreate: bool, on: &mut dyn FnMut(&RunEvent)) -> R
         memory,
         host,
     } = planned;
+    if let Some(shift) = &plan.shift {
+        crate::image::shift::ensure(&apply::engine_for(&plan), shift)?;
+        trace::mark("the shifted image is there");
+    }
     let reporting = memory
         .as_ref()
         .and_then(|m| apply::stepdown::Reporting::start(m, &mut plan, on));

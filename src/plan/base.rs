@@ -108,6 +108,7 @@ pub(super) fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Pla
             serve: !req.rm,
             socket_link: None,
             systemd: false,
+            userns: None,
         },
         volumes: Vec::new(),
         notes: Vec::new(),
@@ -117,6 +118,7 @@ pub(super) fn base(req: &Request, host: &HostFacts, engine: &EngineFacts) -> Pla
         exec,
         env: req.env.clone(),
         env_file: (!req.env.is_empty()).then(|| req.env_file.clone()),
+        shift: None,
     }
 }
 

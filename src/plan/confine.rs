@@ -22,7 +22,15 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
 }
 
 fn seccomp(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) {
-    if !host.security.seccomp || engine.rootless || plan.spec.userns.is_some() {
+    // A user namespace the engine makes keeps the engine's default profile;
+    // one the init makes is made by a process with the host root's
+    // capabilities, which dindbox's profile confines.
+    let engine_userns = plan
+        .spec
+        .userns
+        .as_ref()
+        .is_some_and(|u| u.value.made_by == crate::spec::UserNsMaker::Engine);
+    if !host.security.seccomp || engine.rootless || engine_userns {
         return;
     }
     if engine.remote {

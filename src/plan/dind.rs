@@ -53,6 +53,18 @@ pub fn apply(
     let userns = engine.rootless || plan.spec.userns.is_some();
     let cgroup = if userns {
         super::rootless::apply(plan, req, host, engine.rootless);
+        if plan.inner.userns.is_some() {
+            plan.spec.privileges.push(Why::new(
+                vec![Privilege::PrivateCgroupNs],
+                "the sandbox's cgroup tree is its own, so nothing in it sees the host's cgroup paths",
+            ));
+        }
+        if req.inner == EngineKind::Podman {
+            plan.spec.env.push(Why::new(
+                vec![crate::spec::Var::new("BUILDAH_ISOLATION", "chroot")],
+                "`podman build` in a user namespace runs RUN steps with slirp4netns, which needs /dev/net/tun (which the sandbox is not given); chroot isolation runs them in the build's own namespaces without it",
+            ));
+        }
         CgroupSetup::Leave
     } else if family.is_some_and(Family::own_kernel) {
         plan.notes.push(format!(
@@ -82,7 +94,10 @@ pub fn apply(
     plan.inner.cgroup = cgroup.clone();
     let host_network = req.network.as_deref() == Some("host");
     // sysbox's /proc/sys is its own, writable where it is namespaced.
-    plan.inner.net_sysctls = !host_network && !sysbox;
+    // In a user namespace of the init's own, /proc/sys/net is the
+    // namespace's, writable by its root, and no mount may cover any of /proc
+    // (the kernel then refuses nested containers a proc of their own).
+    plan.inner.net_sysctls = !host_network && !sysbox && plan.inner.userns.is_none();
     plan.inner.engine = Some(InnerEngineSpec {
         kind: req.inner,
         runtime: if userns && req.inner == EngineKind::Podman {

@@ -55,12 +55,11 @@ mod tests {
     #[test]
     fn dind_whose_inner_engine_nests_cgroup_v2_has_no_memlock_limit() {
         for inner in [EngineKind::Podman, EngineKind::Docker] {
-            let p = plan(
-                &request(Mode::Dind, Some(EngineKind::Docker), inner),
-                &debian13_rootful(),
-            );
-            assert!(has(&p, &FLAG), "{inner}: {:?}", p.argv());
+            // Docker's sandbox with the host's root: its inner engine makes cgroups.
             let mut req = request(Mode::Dind, Some(EngineKind::Docker), inner);
+            req.host_root = true;
+            let p = plan(&req, &debian13_rootful());
+            assert!(has(&p, &FLAG), "{inner}: {:?}", p.argv());
             req.privileged = true;
             assert!(
                 !has(&plan(&req, &debian13_rootful()), &FLAG),
@@ -83,10 +82,16 @@ mod tests {
             assert!(!has(&p, &FLAG), "{engine}: hybrid cgroups, v1 devices");
         }
         // A user namespace (rootful Podman's own for the sandbox, rootless
-        // Podman's): the inner engine runs with cgroups disabled.
-        for host in [fedora_rootful(), debian13_rootful(), debian13_rootless()] {
+        // Podman's, the one the init makes on Docker): the inner engine runs
+        // with cgroups disabled.
+        for (host, engine) in [
+            (fedora_rootful(), EngineKind::Podman),
+            (debian13_rootful(), EngineKind::Podman),
+            (debian13_rootless(), EngineKind::Podman),
+            (debian13_rootful(), EngineKind::Docker),
+        ] {
             let p = plan(
-                &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman),
+                &request(Mode::Dind, Some(engine), EngineKind::Podman),
                 &host,
             );
             assert!(
@@ -102,10 +107,9 @@ mod tests {
     fn without_cap_sys_resource_the_plan_says_crun_cannot() {
         let mut h = debian13_rootful();
         h.caps.bounding.retain(|c| c != "CAP_SYS_RESOURCE");
-        let p = plan(
-            &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
-            &h,
-        );
+        let mut req = request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman);
+        req.host_root = true;
+        let p = plan(&req, &h);
         assert!(!has(&p, &FLAG));
         assert!(
             p.notes.iter().any(|n| n.contains("RLIM_MEMLOCK")),

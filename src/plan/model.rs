@@ -188,6 +188,9 @@ pub struct Plan {
     /// The sandbox's environment (values masked when shown), written to `env_file` at run time.
     pub env: Vec<resources::EnvVar>,
     pub env_file: Option<PathBuf>,
+    /// The image to make before the sandbox starts (`image` is its tag): a
+    /// copy of the requested one with owners shifted into the user namespace.
+    pub shift: Option<crate::spec::images::ShiftedImage>,
 }
 
 /// A process dindbox starts on the host before the sandbox and stops after it.
@@ -231,6 +234,8 @@ struct Shown<'a> {
     exec: &'a Option<Vec<String>>,
     env: &'a [resources::EnvVar],
     env_file: &'a Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shift: &'a Option<crate::spec::images::ShiftedImage>,
     spec: &'a Spec,
 }
 
@@ -254,6 +259,7 @@ impl Serialize for Plan {
             exec: &self.exec,
             env: &self.env,
             env_file: &self.env_file,
+            shift: &self.shift,
             spec: &self.spec,
         }
         .serialize(s)

@@ -90,6 +90,35 @@ fn flag_line(out: &mut String, flag: &str, why: &str) {
     }
 }
 
+/// The user namespace the init makes, step by step.
+fn userns_steps(ns: &crate::spec::init::InitUserNs, why: Option<&str>) -> Vec<String> {
+    let map = |r: &[crate::spec::IdRange]| {
+        r.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut steps = vec![
+        "user namespace: take away the engine's mounts over parts of /proc and /sys (the kernel lets a user namespace mount proc and sysfs, as nested containers do, only where a whole one is visible)".to_string(),
+        format!(
+            "user namespace: fork a child that makes a user namespace with its own mount and network namespaces; write its maps (uids {}, gids {}); drop from its bounding set what the sandbox was not given",
+            map(&ns.uids),
+            map(&ns.gids)
+        ),
+    ];
+    if !ns.idmap.is_empty() {
+        steps.push(format!(
+            "user namespace: mount {} again id-mapped through it, so that their files keep their owners on the host",
+            ns.idmap.join(" ")
+        ));
+    }
+    steps.push("user namespace: move the sandbox's network interfaces, with their addresses and default routes, into the child's network namespace; the child, root of the namespace, does all that follows, and `dindbox exec` joins it; PID 1 stays outside, forwards signals to it and exits with its status".into());
+    if let Some(why) = why {
+        steps.push(format!("user namespace: why: {why}"));
+    }
+    steps
+}
+
 fn inner_steps(plan: &Plan) -> Vec<String> {
     let mut steps = Vec::new();
     match &plan.inner.cgroup {
@@ -104,6 +133,12 @@ fn inner_steps(plan: &Plan) -> Vec<String> {
         CgroupSetup::Detect => steps.push(
             "cgroups: as the sandbox's own kernel has them: v1 controllers mounted afresh, or v2 nested under init/".into(),
         ),
+    }
+    if let Some(ns) = &plan.inner.userns {
+        steps.extend(userns_steps(
+            ns,
+            plan.spec.userns.as_ref().map(|u| u.why.as_str()),
+        ));
     }
     if plan.inner.net_sysctls {
         steps.push("sysctls: make /proc/sys/net writable (the sandbox's own network namespace); the rest of /proc/sys stays read-only".into());

@@ -68,10 +68,9 @@ fn modes_are_named_as_clap_names_them() {
 
 #[test]
 fn docker_host_dind_podman_is_spelled_out_exactly() {
-    let p = plan(
-        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
-        &this_machine(),
-    );
+    let mut req = request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman);
+    req.host_root = true;
+    let p = plan(&req, &this_machine());
     let seccomp = crate::spec::confine::seccomp_file_name();
     assert_eq!(
         line(&p),
@@ -193,7 +192,9 @@ fn podman_host_dind_podman_needs_no_device_rule() {
 
 #[test]
 fn ubuntu_cgroup_v2_apparmor_host() {
-    let p = plan(&request(Mode::Dind, None, EngineKind::Docker), &ubuntu());
+    let mut req = request(Mode::Dind, None, EngineKind::Docker);
+    req.host_root = true;
+    let p = plan(&req, &ubuntu());
     assert_eq!(p.engine, EngineKind::Docker);
     assert!(has(&p, &["--security-opt", "apparmor=unconfined"]));
     assert!(has(&p, &["--cgroupns", "private"]));
@@ -513,10 +514,9 @@ fn unknown_values_suggest_the_valid_ones() {
 
 #[test]
 fn plans_render_each_flag_with_its_reason() {
-    let p = plan(
-        &request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman),
-        &this_machine(),
-    );
+    let mut req = request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Podman);
+    req.host_root = true;
+    let p = plan(&req, &this_machine());
     let text = show::text(&p);
     assert!(text.contains("--cap-add SYS_ADMIN"), "{text}");
     assert!(

@@ -10,7 +10,9 @@
 
 use crate::engine::EngineKind;
 use crate::probe::facts::{EngineFacts, HostFacts, Invoker, SubIdRange};
-use crate::spec::{IdRange, UserNs, Why};
+use crate::spec::images::ShiftedImage;
+use crate::spec::init::InitUserNs;
+use crate::spec::{IdRange, UserNs, UserNsMaker, Why};
 
 use super::runtime::Family;
 use super::{Mode, Plan, Request};
@@ -35,11 +37,6 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         Some("asked for with --privileged".to_string())
     } else if req.host_root {
         Some("asked for with --host-root (hostRoot)".to_string())
-    } else if engine.kind == EngineKind::Docker {
-        Some(
-            "Docker gives a container no user namespace of its own; on Podman the sandbox gets one"
-                .to_string(),
-        )
     } else if engine.remote {
         Some(
             "the engine runs on another machine, whose subordinate ids this host does not know"
@@ -52,12 +49,17 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         Some("sock mode hands the sandbox the host engine, which can do as the host's root whatever the sandbox's root is".to_string())
     } else if req.systemd {
         Some("--systemd runs the inner engine as a unit of systemd, which dindbox does not yet set up in a user namespace of the sandbox's own".to_string())
+    } else if engine.kind == EngineKind::Docker {
+        docker_cannot(req)
     } else {
         None
     };
     let who = host.invoker();
-    let skip =
-        skip.or_else(|| cannot_keep_owners(plan, req.runtime.as_deref(), host, engine, &who));
+    let skip = skip.or_else(|| {
+        (engine.kind == EngineKind::Podman)
+            .then(|| cannot_keep_owners(plan, req.runtime.as_deref(), host, engine, &who))
+            .flatten()
+    });
     if let Some(why) = skip {
         plan.notes.push(host_root_note(&why));
         return;
@@ -76,7 +78,68 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
             who.name.as_deref().unwrap_or("the invoking user")
         )
     };
-    plan.spec.userns = Some(Why::new(map, why));
+    if engine.kind == EngineKind::Docker {
+        by_init(plan, req, map, why);
+    } else {
+        plan.spec.userns = Some(Why::new(map, why));
+    }
+}
+
+/// Why Docker's sandbox keeps the host's root, if it must. Docker gives a
+/// container no user namespace of its own, so dindbox's init makes one
+/// (`by_init`): for dind, where it has the capabilities to, on the sandbox's
+/// own network (whose interfaces it moves into the namespace).
+fn docker_cannot(req: &Request) -> Option<String> {
+    if req.mode != Mode::Dind {
+        return Some(format!(
+            "Docker gives a container no user namespace of its own, and dindbox's init makes one only in dind sandboxes, which hold the capabilities for it; this {} sandbox has none beyond Docker's defaults",
+            req.mode.name()
+        ));
+    }
+    match req.network.as_deref() {
+        None | Some("bridge" | "default" | "none") => None,
+        Some("host") => Some("with --network host the sandbox has no network interfaces of its own to move into a user namespace".into()),
+        Some(net) if net.starts_with("container:") => Some(format!("with --network {net} the network namespace is another container's")),
+        Some(net) => Some(format!("on the user-defined network `{net}`, Docker's resolver at 127.0.0.11 answers only in the sandbox's first network namespace, not in a user namespace's; the default bridge network has none")),
+    }
+}
+
+/// Docker: the init makes the user namespace and runs everything in it. The
+/// image's files must be owned by the namespace's ids (Docker cannot id-map
+/// an image's overlay), so the sandbox runs from a copy of the image with
+/// its owners shifted, made once per id map; where root runs dindbox, the
+/// workspace and bind mounts are id-mapped by the init.
+fn by_init(plan: &mut Plan, req: &Request, mut map: UserNs, why: String) {
+    let idmap = if map.idmap_mounts {
+        std::iter::once(plan.spec.workspace.value.1.clone())
+            .chain(plan.spec.binds.iter().filter_map(|b| match &b.value {
+                crate::spec::Mount::Bind { target, .. } => Some(target.clone()),
+                _ => None,
+            }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    map.idmap_mounts = false;
+    map.made_by = UserNsMaker::Init;
+    let shift = ShiftedImage::new(&req.image, &map.uids, &map.gids);
+    plan.notes.push(format!(
+        "Docker runs the sandbox from {}, a copy of {} whose files' owners are shifted into the user namespace's ids (made once, then reused)",
+        shift.tag, shift.source
+    ));
+    plan.image = shift.tag.clone();
+    plan.shift = Some(shift);
+    plan.inner.userns = Some(InitUserNs {
+        uids: map.uids.clone(),
+        gids: map.gids.clone(),
+        idmap,
+    });
+    plan.spec.userns = Some(Why::new(
+        map,
+        format!(
+            "{why}. Docker gives a container none, so dindbox's init makes it: the init stays outside, and every process of the sandbox runs inside"
+        ),
+    ));
 }
 
 /// Why this Podman could not keep the workspace's files their owners' in a
@@ -182,6 +245,7 @@ fn id_map(host: &HostFacts, who: &Invoker) -> (UserNs, Option<String>) {
         uids: ranges(who.uid, sub_uid),
         gids: ranges(who.gid, sub_gid),
         idmap_mounts: root,
+        made_by: UserNsMaker::Engine,
     };
     (map, note)
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::EngineKind;
 use crate::spec::init::INIT_PATH;
 use crate::spec::{
-    Attach, Boot, Label, Limit, Mount, Privilege, SecurityOpt, Spec, UserNs, Var, Why,
+    Attach, Boot, Label, Limit, Mount, Privilege, SecurityOpt, Spec, UserNs, UserNsMaker, Var, Why,
 };
 
 /// One or more engine arguments and why they are there.
@@ -146,7 +146,11 @@ pub fn command(engine: EngineKind, name: &str, spec: &Spec) -> Command {
             net.why.as_str(),
         ));
     }
-    if let Some(userns) = &spec.userns {
+    if let Some(userns) = spec
+        .userns
+        .as_ref()
+        .filter(|u| u.value.made_by == UserNsMaker::Engine)
+    {
         run.push(Arg::new(
             spelling.userns(&userns.value),
             userns.why.as_str(),

@@ -371,6 +371,7 @@ mod tests {
                     count: 65536,
                 }],
                 idmap_mounts: true,
+                made_by: Default::default(),
             },
             "a user namespace of its own",
         ));

@@ -172,6 +172,21 @@ pub struct InnerSpec {
     /// engine and reports readiness.
     #[serde(default)]
     pub systemd: bool,
+    /// A user namespace the init makes, and runs the rest in (Docker's
+    /// sandboxes, which the engine gives none of their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userns: Option<InitUserNs>,
+}
+
+/// The user namespace the init makes: its id maps, and the mounts it
+/// id-maps into it so that their files keep their owners on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitUserNs {
+    pub uids: Vec<super::IdRange>,
+    pub gids: Vec<super::IdRange>,
+    /// Paths inside the sandbox (bind mounts of host directories).
+    #[serde(default)]
+    pub idmap: Vec<String>,
 }
 
 impl InnerSpec {
@@ -216,6 +231,15 @@ mod tests {
             serve: false,
             socket_link: None,
             systemd: true,
+            userns: Some(InitUserNs {
+                uids: vec![super::super::IdRange {
+                    inside: 0,
+                    outside: 100000,
+                    count: 65536,
+                }],
+                gids: vec![],
+                idmap: vec!["/workspace".into()],
+            }),
         };
         assert_eq!(InnerSpec::from_json(&spec.to_json()).unwrap(), spec);
     }

@@ -212,6 +212,21 @@ pub struct UserNs {
     /// The workspace and the user's bind mounts are mounted id-mapped, so
     /// that their files keep their owners on the host (root's stay root's).
     pub idmap_mounts: bool,
+    /// Who makes the namespace: the engine (Podman's `--uidmap`), or the
+    /// sandbox's init, for every process the user runs (Docker, which gives a
+    /// container none of its own).
+    #[serde(default)]
+    pub made_by: UserNsMaker,
+}
+
+/// Who makes a sandbox's user namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserNsMaker {
+    #[default]
+    Engine,
+    /// dindbox's init, which stays outside it and runs everything else in it.
+    Init,
 }
 
 impl UserNs {
