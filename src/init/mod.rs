@@ -7,6 +7,7 @@
 pub mod cgroup;
 pub mod engine;
 pub mod enter;
+pub mod netlink;
 pub mod reach;
 pub mod state;
 pub mod stepdown;

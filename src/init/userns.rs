@@ -14,6 +14,7 @@
 
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use nix::errno::Errno;
@@ -24,8 +25,8 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, setgroups, setresgid, setresuid};
 use serde::{Deserialize, Serialize};
 
+use super::netlink::{Address, Rtnl};
 use crate::error::exit;
-use crate::process::Cmd;
 use crate::spec::IdRange;
 use crate::spec::init::InitUserNs;
 
@@ -99,50 +100,28 @@ fn unescape(field: &str) -> String {
     out
 }
 
-/// The links to move, from `ip -j addr show` and `ip -j route show` (both families).
-pub fn links(addr_json: &str, route_json: &[&str]) -> Vec<Link> {
-    #[derive(Deserialize)]
-    struct Iface {
-        ifname: String,
-        #[serde(default)]
-        addr_info: Vec<Addr>,
-    }
-    #[derive(Deserialize)]
-    struct Addr {
-        local: String,
-        prefixlen: u8,
-        #[serde(default)]
-        scope: String,
-    }
-    #[derive(Deserialize)]
-    struct Route {
-        dst: String,
-        #[serde(default)]
-        gateway: Option<String>,
-        #[serde(default)]
-        dev: Option<String>,
-    }
-    let ifaces: Vec<Iface> = serde_json::from_str(addr_json).unwrap_or_default();
-    let routes: Vec<Route> = route_json
+/// The links to move (every one but loopback), with their global
+/// addresses and default routes, from what the kernel lists.
+pub fn links_of(
+    links: &[(u32, String)],
+    addresses: &[Address],
+    gateways: &[(u32, IpAddr)],
+) -> Vec<Link> {
+    links
         .iter()
-        .flat_map(|j| serde_json::from_str::<Vec<Route>>(j).unwrap_or_default())
-        .collect();
-    ifaces
-        .into_iter()
-        .filter(|i| i.ifname != "lo")
-        .map(|i| Link {
-            addresses: i
-                .addr_info
+        .filter(|(_, name)| name != "lo")
+        .map(|(index, name)| Link {
+            name: name.clone(),
+            addresses: addresses
                 .iter()
-                .filter(|a| a.scope != "link" && a.scope != "host")
-                .map(|a| format!("{}/{}", a.local, a.prefixlen))
+                .filter(|a| a.index == *index && a.global)
+                .map(|a| format!("{}/{}", a.ip, a.prefix))
                 .collect(),
-            gateways: routes
+            gateways: gateways
                 .iter()
-                .filter(|r| r.dst == "default" && r.dev.as_deref() == Some(i.ifname.as_str()))
-                .filter_map(|r| r.gateway.clone())
+                .filter(|(oif, _)| oif == index)
+                .map(|(_, gw)| gw.to_string())
                 .collect(),
-            name: i.ifname,
         })
         .collect()
 }
@@ -303,30 +282,23 @@ pub fn become_root() -> Result<(), String> {
     setresuid(zero_u, zero_u, zero_u).map_err(|e| format!("setresuid(0): {e}"))
 }
 
-fn ip(args: &[&str]) -> Result<String, String> {
-    Cmd::new("ip")
-        .args(args.iter().copied())
-        .run()
-        .map(|o| o.stdout)
-        .map_err(|e| format!("`ip {}`: {e}", args.join(" ")))
-}
-
 fn set_up_links(links: &[Link]) -> Result<(), String> {
-    ip(&["link", "set", "lo", "up"])?;
+    let mut rtnl = Rtnl::new()?;
+    let lo = rtnl.index_of("lo")?;
+    rtnl.set_up(lo)?;
     for link in links {
+        let index = rtnl.index_of(&link.name)?;
         for address in &link.addresses {
-            let mut args = vec!["addr", "add", address, "dev", &link.name];
-            if address.contains(':') {
-                args.push("nodad");
-            }
-            ip(&args)?;
+            let (ip, prefix) = address
+                .split_once('/')
+                .and_then(|(ip, p)| Some((ip.parse::<IpAddr>().ok()?, p.parse::<u8>().ok()?)))
+                .ok_or_else(|| format!("not an address: {address}"))?;
+            rtnl.add_address(index, ip, prefix)?;
         }
-        ip(&["link", "set", &link.name, "up"])?;
+        rtnl.set_up(index)?;
         for gw in &link.gateways {
-            let family = if gw.contains(':') { "-6" } else { "-4" };
-            ip(&[
-                family, "route", "add", "default", "via", gw, "dev", &link.name,
-            ])?;
+            let gw: IpAddr = gw.parse().map_err(|_| format!("not an address: {gw}"))?;
+            rtnl.add_default_route(index, gw)?;
         }
     }
     Ok(())
@@ -355,13 +327,13 @@ fn outside(
     keep_userns(&format!("{proc}/ns/user"))?;
     write_bytes(&to_child, b"m")?;
     read_byte(&from_child)?;
-    let addrs = ip(&["-j", "addr", "show"])?;
-    let v4 = ip(&["-j", "-4", "route", "show"])?;
-    let v6 = ip(&["-j", "-6", "route", "show"]).unwrap_or_else(|_| "[]".into());
-    let links = links(&addrs, &[&v4, &v6]);
-    let pid = child.to_string();
-    for link in &links {
-        ip(&["link", "set", &link.name, "netns", &pid])?;
+    let mut rtnl = Rtnl::new()?;
+    let all = rtnl.links()?;
+    let links = links_of(&all, &rtnl.addresses()?, &rtnl.default_gateways()?);
+    for (index, name) in &all {
+        if name != "lo" {
+            rtnl.move_to(*index, child.as_raw() as u32)?;
+        }
     }
     let mut line = serde_json::to_string(&links).expect("links serialise");
     line.push('\n');
@@ -545,15 +517,27 @@ mod tests {
     }
 
     #[test]
-    fn links_carry_their_addresses_and_default_routes() {
-        let addrs = r#"[{"ifname":"lo","addr_info":[{"local":"127.0.0.1","prefixlen":8,"scope":"host"}]},
-            {"ifname":"eth0","addr_info":[{"local":"172.17.0.2","prefixlen":16,"scope":"global"},
-            {"local":"fe80::42:acff:fe11:2","prefixlen":64,"scope":"link"},
-            {"local":"fd00::2","prefixlen":64,"scope":"global"}]}]"#;
-        let v4 = r#"[{"dst":"default","gateway":"172.17.0.1","dev":"eth0"},{"dst":"172.17.0.0/16","dev":"eth0"}]"#;
-        let v6 = r#"[{"dst":"default","gateway":"fd00::1","dev":"eth0"}]"#;
+    fn links_carry_their_global_addresses_and_default_routes() {
+        let links = [(1, "lo".to_string()), (7, "eth0".to_string())];
+        let addr = |index, ip: &str, prefix, global| Address {
+            index,
+            ip: ip.parse().unwrap(),
+            prefix,
+            global,
+        };
+        let addresses = [
+            addr(1, "127.0.0.1", 8, false),
+            addr(7, "172.17.0.2", 16, true),
+            addr(7, "fe80::42:acff:fe11:2", 64, false),
+            addr(7, "fd00::2", 64, true),
+        ];
+        let gateways = [
+            (7, "172.17.0.1".parse().unwrap()),
+            (7, "fd00::1".parse().unwrap()),
+            (9, "10.0.0.1".parse().unwrap()),
+        ];
         assert_eq!(
-            links(addrs, &[v4, v6]),
+            links_of(&links, &addresses, &gateways),
             [Link {
                 name: "eth0".into(),
                 addresses: vec!["172.17.0.2/16".into(), "fd00::2/64".into()],
