@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Make this Debian machine (as root) a dindbox host and test host:
 #   - engines and tools from Debian's packages, installed only when missing;
+#   - kubernetes-validate from PyPI, when missing;
 #   - dockerd started when `docker info` does not answer (log: /var/log/dockerd.log);
 #   - a rootless test user with subordinate id ranges;
 #   - dindbox built, and its images built (skipped when up to date).
@@ -28,6 +29,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
     apt-get update -q >/dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The schema check of `export kube`'s manifests (tests/export_kube.rs).
+if ! command -v kubernetes-validate >/dev/null; then
+    say "installing kubernetes-validate (pip)"
+    python3 -m pip install --quiet kubernetes-validate 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages kubernetes-validate
 fi
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }

@@ -45,7 +45,8 @@ for line in sys.stdin:
 # hosts: the nested matrix (both host engines x both inner engines), nested
 # networking, sock and common, rootless Podman with each inner engine,
 # --systemd rootful and rootless, step-down, doctor --check, and the units
-# and Quadlet files of `export systemd` under systemd as PID 1. The rest
+# and Quadlet files of `export systemd` under systemd as PID 1, and the pod
+# of `export kube` under `podman kube play` (Podman 5 there). The rest
 # (configuration files, lifecycle commands, bad input) is the same code on any
 # kernel and runs here only. gVisor's tests are skipped there: the guest has
 # no runsc, which cannot run under user-mode Linux ("None of the address space
@@ -64,6 +65,7 @@ GUEST_TESTS=(
     "doctor:"
     "isolation:"
     "export:"
+    "export_kube:"
 )
 
 guest_pid=
@@ -90,7 +92,9 @@ this_status=0
 if [[ ",$hosts," == *,this,* ]]; then
     while read -r kind name path; do
         say "this host: $kind $name"
-        "$path" --test-threads="$threads" || this_status=1
+        # This host checks `export kube`'s manifests against Kubernetes'
+        # schema (setup-host.sh installs the tool); the guest has no pip.
+        DINDBOX_REQUIRE_KUBE_VALIDATE=1 "$path" --test-threads="$threads" || this_status=1
     done <<<"$binaries"
 fi
 

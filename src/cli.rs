@@ -46,7 +46,7 @@ pub enum Command {
     /// Turn another tool's configuration into dindbox profiles.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Write what keeps a sandbox up across reboots: a systemd unit, or a Podman Quadlet file.
+    /// Write what keeps a sandbox up across reboots (a systemd unit, or a Podman Quadlet file), or runs it as a Kubernetes pod.
     #[command(subcommand)]
     Export(ExportCommand),
     /// Print the seccomp or AppArmor profile that confines dind sandboxes whose root is the host's.
@@ -324,6 +324,26 @@ pub enum ConfigCommand {
 pub enum ExportCommand {
     /// A systemd unit that starts and stops a kept sandbox through dindbox (dindbox-NAME.service); with --quadlet, a Podman Quadlet file (dindbox-NAME.container) of a sandbox planned from the options given, as `dindbox plan` plans it.
     Systemd(ExportSystemdArgs),
+    /// A Kubernetes Pod (or, with --deployment, a Deployment) of a sandbox planned from the options given, as `dindbox plan` plans it (dindbox-NAME.yaml); also played by `podman kube play`.
+    Kube(ExportKubeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportKubeArgs {
+    /// The name the sandbox gets (its pod is dindbox-NAME).
+    #[arg(value_name = "NAME")]
+    pub sandbox: String,
+    /// A Deployment of one replica instead of a bare Pod.
+    #[arg(long)]
+    pub deployment: bool,
+    /// Keep the inner storage on this PersistentVolumeClaim (which must exist) instead of an emptyDir, which goes with the pod.
+    #[arg(long, value_name = "CLAIM")]
+    pub pvc: Option<String>,
+    /// Write the manifest to DIR (made if missing) instead of printing it; with an environment, its Secret too, as dindbox-NAME-secret.yaml (mode 0600); and the limits and runtime a pod has no field for, as dindbox-NAME-containers.conf for `podman kube play` on this host.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<std::path::PathBuf>,
+    #[command(flatten, next_help_heading = "Sandbox options (as for `dindbox plan`)")]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]

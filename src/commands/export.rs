@@ -18,14 +18,15 @@ use crate::render::systemd;
 pub fn run(cmd: ExportCommand) -> Result<i32> {
     match cmd {
         ExportCommand::Systemd(args) => export_systemd(args),
+        ExportCommand::Kube(args) => super::export_kube::run(args),
     }
 }
 
 /// A file to print or write; a private one holds secrets (mode 0600, never printed).
-struct File {
-    name: String,
-    text: String,
-    private: bool,
+pub(super) struct File {
+    pub(super) name: String,
+    pub(super) text: String,
+    pub(super) private: bool,
 }
 
 fn export_systemd(args: ExportSystemdArgs) -> Result<i32> {
@@ -34,18 +35,24 @@ fn export_systemd(args: ExportSystemdArgs) -> Result<i32> {
     } else {
         unit_files(&args)?
     };
-    match &args.output {
+    emit(args.output.as_deref(), &files)?;
+    Ok(0)
+}
+
+/// Print the first file that is not private, or write them all to `output`.
+pub(super) fn emit(output: Option<&Path>, files: &[File]) -> Result<()> {
+    match output {
         None => {
             let shown: Vec<&File> = files.iter().filter(|f| !f.private).collect();
             crate::output::print(&shown[0].text)?;
         }
         Some(dir) => {
-            for path in write(dir, &files)? {
+            for path in write(dir, files)? {
                 crate::output::line(&format!("wrote {}", path.display()))?;
             }
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 fn unit_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
@@ -80,16 +87,7 @@ fn unit_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
 
 fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
     let run = &args.run;
-    let unfit = [
-        (run.name.is_some(), "-n/--name"),
-        (run.command.is_some(), "-x/--exec"),
-        (run.yolo.is_some(), "-y/--yolo"),
-        (run.rm, "--rm"),
-        (run.dry_run, "--dry-run"),
-        (run.json, "--json"),
-        (run.recreate, "--recreate"),
-    ];
-    if let Some((_, flag)) = unfit.iter().find(|(given, _)| *given) {
+    if let Some(flag) = unfit(run) {
         return Err(Error::usage(format!("{flag} does not fit a Quadlet file"))
             .hint(format!(
                 "the sandbox is named NAME ({}); once its unit is up, `dindbox exec {0} CMD` runs commands in it",
@@ -141,12 +139,30 @@ fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
     Ok(files)
 }
 
-fn absolute(dir: &Path) -> Result<PathBuf> {
+/// The first option given that makes no sense for a sandbox that a file
+/// describes (it is named by NAME, and runs no command of `run`'s).
+pub(super) fn unfit(run: &RunArgs) -> Option<&'static str> {
+    let unfit = [
+        (run.name.is_some(), "-n/--name"),
+        (run.command.is_some(), "-x/--exec"),
+        (run.yolo.is_some(), "-y/--yolo"),
+        (run.rm, "--rm"),
+        (run.dry_run, "--dry-run"),
+        (run.json, "--json"),
+        (run.recreate, "--recreate"),
+    ];
+    unfit
+        .iter()
+        .find(|(given, _)| *given)
+        .map(|(_, flag)| *flag)
+}
+
+pub(super) fn absolute(dir: &Path) -> Result<PathBuf> {
     std::path::absolute(dir).map_err(|e| Error::io("could not find the directory", dir, e))
 }
 
 /// Write `files` to `dir` (made if missing); the paths written.
-fn write(dir: &Path, files: &[File]) -> Result<Vec<PathBuf>> {
+pub(super) fn write(dir: &Path, files: &[File]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("could not create", dir, e))?;
     let dir = absolute(dir)?;
     files

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod config;
 pub mod doctor;
 pub mod export;
+pub mod export_kube;
 pub mod image;
 pub mod import;
 pub mod init;

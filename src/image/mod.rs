@@ -7,6 +7,7 @@
 
 pub mod bootstrap;
 pub mod canary;
+pub mod kube;
 pub mod progress;
 pub mod recipe;
 pub mod registry;

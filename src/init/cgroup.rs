@@ -112,7 +112,25 @@ pub fn v1_mounts(controllers: &[String]) -> Vec<V1Mount> {
         .collect()
 }
 
+/// Whether this process's cgroup namespace is rooted at its own cgroup
+/// (each line of /proc/self/cgroup ends in `:/`).
+pub fn own_root(proc_self_cgroup: &str) -> bool {
+    proc_self_cgroup
+        .lines()
+        .filter(|l| !l.is_empty())
+        .all(|l| l.rsplit_once(':').is_some_and(|(_, path)| path == "/"))
+}
+
 fn mount_v1(controllers: &[String]) -> Result<(), String> {
+    // The engine gives the sandbox a private cgroup namespace; where it
+    // could not (a pod's container on cgroup v1, under `podman kube play`),
+    // the init makes one itself, rooted at its own cgroup, before the
+    // controllers are mounted, so the sandbox sees only its own subtree.
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    if !own_root(&cgroups) {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP)
+            .map_err(|e| format!("could not make a cgroup namespace of the sandbox's own: {e}"))?;
+    }
     remount_rw("/sys")?;
     mount(
         Some("cgroup"),
@@ -251,6 +269,14 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_cgroup_namespace_of_its_own_shows_every_cgroup_at_its_root() {
+        assert!(own_root("9:name=systemd:/\n8:pids:/\n0::/\n"));
+        assert!(!own_root(
+            "9:name=systemd:/libpod_parent/x/libpod-y\n0::/\n"
+        ));
     }
 
     #[test]

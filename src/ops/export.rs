@@ -107,21 +107,27 @@ fn not_podman(name: &str) -> Error {
         .hint("or plan it on Podman: `--engine podman`")
 }
 
-/// The plan of `request` as a kept sandbox that Quadlet starts: on Podman,
-/// with nothing running on the host beside it, and without the directory
-/// through which the init reports its set-up to the `run` that waits for it.
-pub fn quadlet(mut request: Request) -> Result<QuadletPlan> {
-    if request.engine == Some(EngineKind::Docker) {
-        return Err(not_podman(&request.name));
-    }
+/// `request` as a kept sandbox that a file describes and something other
+/// than dindbox starts (Quadlet, a pod's runtime), afresh each time: named,
+/// with no command of `run`'s, and dindbox's seccomp profile where it lasts
+/// past a reboot, which empties /run.
+pub fn kept(mut request: Request) -> Request {
     request.rm = false;
     request.named = true;
     request.command = None;
     request.tty = false;
-    // Quadlet runs the sandbox afresh at every boot, after /run is emptied:
-    // dindbox's seccomp profile goes where it lasts.
     request.profiles_dir = crate::paths::cache_dir().join("profiles");
-    let planned = super::run::prepare(request)?;
+    request
+}
+
+/// The plan of `request` as a kept sandbox that Quadlet starts: on Podman,
+/// with nothing running on the host beside it, and without the directory
+/// through which the init reports its set-up to the `run` that waits for it.
+pub fn quadlet(request: Request) -> Result<QuadletPlan> {
+    if request.engine == Some(EngineKind::Docker) {
+        return Err(not_podman(&request.name));
+    }
+    let planned = super::run::prepare(kept(request))?;
     let (rootless, remote) = planned
         .engine_facts()
         .map_or((false, false), |e| (e.rootless, e.remote));

@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod engines;
 pub mod exec;
 pub mod export;
+pub mod export_kube;
 pub mod logs;
 pub mod ls;
 pub mod prune;

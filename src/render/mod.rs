@@ -5,6 +5,7 @@
 //! `podman.rs`.
 
 pub mod docker;
+pub mod kube;
 pub mod podman;
 pub mod quadlet;
 pub mod systemd;

@@ -264,3 +264,24 @@ pub fn assert_bad_input(run: &Run, code: i32, message: &str, hint: &str) {
     assert_says(&run.stderr, &[message, hint]);
     assert!(run.stdout.is_empty(), "nothing on stdout:\n{}", run.stdout);
 }
+
+/// The one file `export ... --output DIR` said it wrote, by its suffix.
+pub fn written(run: &Run, suffix: &str) -> std::path::PathBuf {
+    let path = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("wrote "))
+        .find(|p| p.ends_with(suffix))
+        .unwrap_or_else(|| panic!("no {suffix} written:\n{}", run.stdout));
+    std::path::PathBuf::from(path)
+}
+
+/// Each of `cases` (arguments, message, hint), run in `dir`, is refused as
+/// bad input (exit 2) and writes nothing to `out`.
+pub fn assert_refused_writing_nothing(dir: &Path, out: &Path, cases: &[(&[&str], &str, &str)]) {
+    for (args, message, hint) in cases {
+        let run = dindbox_in(dir, args, &[]);
+        assert_bad_input(&run, 2, message, hint);
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
