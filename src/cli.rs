@@ -46,7 +46,7 @@ pub enum Command {
     /// Turn another tool's configuration into dindbox profiles.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Write what keeps a sandbox up across reboots: a systemd unit, or a Podman Quadlet file.
+    /// Write what keeps a sandbox up across reboots (a systemd unit, or a Podman Quadlet file), or a dev container configuration of it.
     #[command(subcommand)]
     Export(ExportCommand),
     /// Print the seccomp or AppArmor profile that confines dind sandboxes whose root is the host's.
@@ -324,6 +324,17 @@ pub enum ConfigCommand {
 pub enum ExportCommand {
     /// A systemd unit that starts and stops a kept sandbox through dindbox (dindbox-NAME.service); with --quadlet, a Podman Quadlet file (dindbox-NAME.container) of a sandbox planned from the options given, as `dindbox plan` plans it.
     Systemd(ExportSystemdArgs),
+    /// A dev container configuration (.devcontainer/devcontainer.json and the Dockerfile it builds) of a kept sandbox planned from the options given, as `dindbox plan` plans it, for `devcontainer up --workspace-folder DIR`.
+    Devcontainer(ExportDevcontainerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportDevcontainerArgs {
+    /// Write DIR/.devcontainer/devcontainer.json and DIR/.devcontainer/Dockerfile (DIR made if missing).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub output: std::path::PathBuf,
+    #[command(flatten, next_help_heading = "Sandbox options (as for `dindbox plan`)")]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -370,6 +381,21 @@ pub struct ManArgs {
 pub enum ImportCommand {
     /// ~/.manyoyo/manyoyo.json (its `runs` and top-level keys) and ~/.manyoyo/run/*.json.
     Manyoyo(ImportArgs),
+    /// A dev container configuration (devcontainer.json: image, mounts, environment, runArgs, the docker-in-docker and docker-outside-of-docker features) as a profile.
+    Devcontainer(ImportDevcontainerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportDevcontainerArgs {
+    /// The devcontainer.json, or a folder with .devcontainer/devcontainer.json or .devcontainer.json (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<std::path::PathBuf>,
+    /// The profile's name (default: the configuration's `name`, else its folder's).
+    #[arg(short = 'r', long = "profile", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Replace the profile if it exists already.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -3,21 +3,26 @@
 //! (`ops::export::unit`); with `--quadlet`, a Podman Quadlet file
 //! (`render::quadlet`) of the sandbox planned from the options given
 //! (`ops::export::quadlet`). Printed, or written to `--output DIR`; bad
-//! input is refused before anything is written.
+//! input is refused before anything is written. `export devcontainer`: a
+//! dev container configuration (`render::devcontainer`) of the sandbox
+//! planned from the options given (`ops::export::devcontainer`), written
+//! to `--output DIR/.devcontainer/`.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{EngineArg, ExportCommand, ExportSystemdArgs, RunArgs};
+use crate::cli::{EngineArg, ExportCommand, ExportDevcontainerArgs, ExportSystemdArgs, RunArgs};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::render::devcontainer;
 use crate::render::quadlet::{self, Quadlet};
 use crate::render::systemd;
 
 pub fn run(cmd: ExportCommand) -> Result<i32> {
     match cmd {
         ExportCommand::Systemd(args) => export_systemd(args),
+        ExportCommand::Devcontainer(args) => export_devcontainer(args),
     }
 }
 
@@ -78,10 +83,10 @@ fn unit_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
     }])
 }
 
-fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
-    let run = &args.run;
+/// Options that describe no sandbox, or one that `form` cannot hold, refused.
+fn refuse_unfit(run: &RunArgs, form: &str, name_too: bool, hint: String) -> Result<()> {
     let unfit = [
-        (run.name.is_some(), "-n/--name"),
+        (name_too && run.name.is_some(), "-n/--name"),
         (run.command.is_some(), "-x/--exec"),
         (run.yolo.is_some(), "-y/--yolo"),
         (run.rm, "--rm"),
@@ -89,14 +94,23 @@ fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
         (run.json, "--json"),
         (run.recreate, "--recreate"),
     ];
-    if let Some((_, flag)) = unfit.iter().find(|(given, _)| *given) {
-        return Err(Error::usage(format!("{flag} does not fit a Quadlet file"))
-            .hint(format!(
-                "the sandbox is named NAME ({}); once its unit is up, `dindbox exec {0} CMD` runs commands in it",
-                args.sandbox
-            )));
+    match unfit.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(Error::usage(format!("{flag} does not fit {form}")).hint(hint)),
+        None => Ok(()),
     }
-    let mut run = run.clone();
+}
+
+fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
+    refuse_unfit(
+        &args.run,
+        "a Quadlet file",
+        true,
+        format!(
+            "the sandbox is named NAME ({}); once its unit is up, `dindbox exec {0} CMD` runs commands in it",
+            args.sandbox
+        ),
+    )?;
+    let mut run = args.run.clone();
     run.name = Some(args.sandbox.clone());
     let q = ops::export::quadlet(super::run::request(&run)?)?;
     let mut plan = q.plan;
@@ -139,6 +153,42 @@ fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
         },
     );
     Ok(files)
+}
+
+fn export_devcontainer(args: ExportDevcontainerArgs) -> Result<i32> {
+    refuse_unfit(
+        &args.run,
+        "a dev container",
+        false,
+        "devcontainer runs commands in it: `devcontainer exec --workspace-folder DIR CMD`".into(),
+    )?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
+    let cfg = crate::config::resolve::resolve(&args.run, &cwd)?;
+    let plan = ops::export::devcontainer(super::run::request_from(&args.run, &cfg)?)?;
+    let env = crate::config::devcontainer::environment(&cfg);
+    ops::export::prepare_host(&plan)?;
+    let exec = plan.init_args();
+    let d = plan.devcontainer(&exec, &env.names, &env.files);
+    let files = [
+        File {
+            name: devcontainer::CONFIG_FILE.into(),
+            text: devcontainer::config(&d),
+            private: false,
+        },
+        File {
+            name: devcontainer::DOCKERFILE.into(),
+            text: devcontainer::dockerfile(&d),
+            private: false,
+        },
+    ];
+    for path in write(&args.output.join(devcontainer::CONFIG_DIR), &files)? {
+        crate::output::line(&format!("wrote {}", path.display()))?;
+    }
+    for note in env.notes {
+        eprintln!("dindbox: {note}");
+    }
+    Ok(0)
 }
 
 fn absolute(dir: &Path) -> Result<PathBuf> {
