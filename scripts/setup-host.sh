@@ -4,6 +4,7 @@
 #   - kubernetes-validate from PyPI, when missing;
 #   - dockerd started when `docker info` does not answer (log: /var/log/dockerd.log);
 #   - a rootless test user with subordinate id ranges;
+#   - the devcontainer CLI for tests/devcontainer.rs, under $TOOLS_DIR;
 #   - dindbox built, and its images built (skipped when up to date).
 # A quick no-op when all of it is already there.
 set -euo pipefail
@@ -12,6 +13,10 @@ cd "$(dirname "$0")/.."
 PACKAGES=(docker.io podman runc crun uidmap fuse-overlayfs slirp4netns iptables
           debootstrap busybox-static catatonit containernetworking-plugins runsc)
 TEST_USER=dindbox-test
+# The devcontainer CLI (npm's @devcontainers/cli, which needs Node.js 20 or
+# later) that tests/devcontainer.rs runs, installed once per version.
+TOOLS_DIR=/var/cache/dindbox-test-tools
+DEVCONTAINER_CLI_VERSION=0.89.0
 DOCKERD_LOG=/var/log/dockerd.log
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -36,6 +41,18 @@ if ! command -v kubernetes-validate >/dev/null; then
     say "installing kubernetes-validate (pip)"
     python3 -m pip install --quiet kubernetes-validate 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages kubernetes-validate
+fi
+
+devcontainer_dir="$TOOLS_DIR/devcontainer-cli-$DEVCONTAINER_CLI_VERSION"
+if [ ! -x "$devcontainer_dir/node_modules/.bin/devcontainer" ]; then
+    if ! command -v npm >/dev/null; then
+        say "installing nodejs and npm"
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm >/dev/null
+    fi
+    say "installing the devcontainer CLI $DEVCONTAINER_CLI_VERSION in $devcontainer_dir"
+    mkdir -p "$devcontainer_dir"
+    npm install --silent --no-audit --no-fund --prefix "$devcontainer_dir" "@devcontainers/cli@$DEVCONTAINER_CLI_VERSION" >/dev/null
 fi
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }

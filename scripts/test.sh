@@ -48,8 +48,9 @@ for line in sys.stdin:
 # and Quadlet files of `export systemd` under systemd as PID 1, and the pod
 # of `export kube` under `podman kube play` (Podman 5 there). The rest
 # (configuration files, lifecycle commands, bad input) is the same code on any
-# kernel and runs here only. gVisor's tests are skipped there: the guest has
-# no runsc, which cannot run under user-mode Linux ("None of the address space
+# kernel and runs here only, as does tests/devcontainer.rs (the devcontainer
+# CLI needs Node.js, which the guest has not). gVisor's tests are skipped
+# there: the guest has no runsc, which cannot run under user-mode Linux ("None of the address space
 # sizes could be successfully mmaped").
 # Where its kernel and engines differ from this machine's, the plans make up
 # for it and the same tests run: no nftables NAT (CONFIG_NFT_NAT unset), so

@@ -46,7 +46,7 @@ pub enum Command {
     /// Turn another tool's configuration into dindbox profiles.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Write what keeps a sandbox up across reboots (a systemd unit, or a Podman Quadlet file), or runs it as a Kubernetes pod.
+    /// Write what keeps a sandbox up across reboots (a systemd unit, or a Podman Quadlet file), runs it as a Kubernetes pod, or a dev container configuration of it.
     #[command(subcommand)]
     Export(ExportCommand),
     /// Print the seccomp or AppArmor profile that confines dind sandboxes whose root is the host's.
@@ -326,6 +326,8 @@ pub enum ExportCommand {
     Systemd(ExportSystemdArgs),
     /// A Kubernetes Pod (or, with --deployment, a Deployment) of a sandbox planned from the options given, as `dindbox plan` plans it (dindbox-NAME.yaml); also played by `podman kube play`.
     Kube(ExportKubeArgs),
+    /// A dev container configuration (.devcontainer/devcontainer.json and the Dockerfile it builds) of a kept sandbox planned from the options given, as `dindbox plan` plans it, for `devcontainer up --workspace-folder DIR`.
+    Devcontainer(ExportDevcontainerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +344,15 @@ pub struct ExportKubeArgs {
     /// Write the manifest to DIR (made if missing) instead of printing it; with an environment, its Secret too, as dindbox-NAME-secret.yaml (mode 0600); and the limits and runtime a pod has no field for, as dindbox-NAME-containers.conf for `podman kube play` on this host.
     #[arg(long, value_name = "DIR")]
     pub output: Option<std::path::PathBuf>,
+    #[command(flatten, next_help_heading = "Sandbox options (as for `dindbox plan`)")]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportDevcontainerArgs {
+    /// Write DIR/.devcontainer/devcontainer.json and DIR/.devcontainer/Dockerfile (DIR made if missing).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub output: std::path::PathBuf,
     #[command(flatten, next_help_heading = "Sandbox options (as for `dindbox plan`)")]
     pub run: RunArgs,
 }
@@ -390,6 +401,21 @@ pub struct ManArgs {
 pub enum ImportCommand {
     /// ~/.manyoyo/manyoyo.json (its `runs` and top-level keys) and ~/.manyoyo/run/*.json.
     Manyoyo(ImportArgs),
+    /// A dev container configuration (devcontainer.json: image, mounts, environment, runArgs, the docker-in-docker and docker-outside-of-docker features) as a profile.
+    Devcontainer(ImportDevcontainerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportDevcontainerArgs {
+    /// The devcontainer.json, or a folder with .devcontainer/devcontainer.json or .devcontainer.json (default: the current directory).
+    #[arg(value_name = "PATH")]
+    pub path: Option<std::path::PathBuf>,
+    /// The profile's name (default: the configuration's `name`, else its folder's).
+    #[arg(short = 'r', long = "profile", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Replace the profile if it exists already.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

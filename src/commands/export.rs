@@ -3,15 +3,19 @@
 //! (`ops::export::unit`); with `--quadlet`, a Podman Quadlet file
 //! (`render::quadlet`) of the sandbox planned from the options given
 //! (`ops::export::quadlet`). Printed, or written to `--output DIR`; bad
-//! input is refused before anything is written.
+//! input is refused before anything is written. `export devcontainer`: a
+//! dev container configuration (`render::devcontainer`) of the sandbox
+//! planned from the options given (`ops::export::devcontainer`), written
+//! to `--output DIR/.devcontainer/`.
 
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{EngineArg, ExportCommand, ExportSystemdArgs, RunArgs};
+use crate::cli::{EngineArg, ExportCommand, ExportDevcontainerArgs, ExportSystemdArgs, RunArgs};
 use crate::error::{Error, Result};
 use crate::ops;
+use crate::render::devcontainer;
 use crate::render::quadlet::{self, Quadlet};
 use crate::render::systemd;
 
@@ -19,6 +23,7 @@ pub fn run(cmd: ExportCommand) -> Result<i32> {
     match cmd {
         ExportCommand::Systemd(args) => export_systemd(args),
         ExportCommand::Kube(args) => super::export_kube::run(args),
+        ExportCommand::Devcontainer(args) => export_devcontainer(args),
     }
 }
 
@@ -85,16 +90,25 @@ fn unit_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
     }])
 }
 
-fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
-    let run = &args.run;
-    if let Some(flag) = unfit(run) {
-        return Err(Error::usage(format!("{flag} does not fit a Quadlet file"))
-            .hint(format!(
-                "the sandbox is named NAME ({}); once its unit is up, `dindbox exec {0} CMD` runs commands in it",
-                args.sandbox
-            )));
+/// Options that describe no sandbox, or one that `form` cannot hold, refused.
+fn refuse_unfit(run: &RunArgs, form: &str, name_too: bool, hint: String) -> Result<()> {
+    match unfit(run, name_too) {
+        Some(flag) => Err(Error::usage(format!("{flag} does not fit {form}")).hint(hint)),
+        None => Ok(()),
     }
-    let mut run = run.clone();
+}
+
+fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
+    refuse_unfit(
+        &args.run,
+        "a Quadlet file",
+        true,
+        format!(
+            "the sandbox is named NAME ({}); once its unit is up, `dindbox exec {0} CMD` runs commands in it",
+            args.sandbox
+        ),
+    )?;
+    let mut run = args.run.clone();
     run.name = Some(args.sandbox.clone());
     let q = ops::export::quadlet(super::run::request(&run)?)?;
     let mut plan = q.plan;
@@ -140,10 +154,11 @@ fn quadlet_files(args: &ExportSystemdArgs) -> Result<Vec<File>> {
 }
 
 /// The first option given that makes no sense for a sandbox that a file
-/// describes (it is named by NAME, and runs no command of `run`'s).
-pub(super) fn unfit(run: &RunArgs) -> Option<&'static str> {
+/// describes (it is named by NAME, where `name_too`, and runs no command of
+/// `run`'s).
+pub(super) fn unfit(run: &RunArgs, name_too: bool) -> Option<&'static str> {
     let unfit = [
-        (run.name.is_some(), "-n/--name"),
+        (name_too && run.name.is_some(), "-n/--name"),
         (run.command.is_some(), "-x/--exec"),
         (run.yolo.is_some(), "-y/--yolo"),
         (run.rm, "--rm"),
@@ -155,6 +170,52 @@ pub(super) fn unfit(run: &RunArgs) -> Option<&'static str> {
         .iter()
         .find(|(given, _)| *given)
         .map(|(_, flag)| *flag)
+}
+
+fn export_devcontainer(args: ExportDevcontainerArgs) -> Result<i32> {
+    refuse_unfit(
+        &args.run,
+        "a dev container",
+        false,
+        "devcontainer runs commands in it: `devcontainer exec --workspace-folder DIR CMD`".into(),
+    )?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
+    let cfg = crate::config::resolve::resolve(&args.run, &cwd)?;
+    let plan = ops::export::devcontainer(super::run::request_from(&args.run, &cfg)?)?;
+    let env = crate::config::devcontainer::environment(&cfg);
+    ops::export::prepare_host(&plan)?;
+    let exec = plan.init_args();
+    let d = plan.devcontainer(&exec, &env.names, &env.files);
+    let files = [
+        File {
+            name: devcontainer::CONFIG_FILE.into(),
+            text: devcontainer::config(&d),
+            private: false,
+        },
+        File {
+            name: devcontainer::DOCKERFILE.into(),
+            text: devcontainer::dockerfile(&d),
+            private: false,
+        },
+    ];
+    for path in write(&args.output.join(devcontainer::CONFIG_DIR), &files)? {
+        crate::output::line(&format!("wrote {}", path.display()))?;
+    }
+    for note in env.notes {
+        eprintln!("dindbox: {note}");
+    }
+    if plan.inner.userns.is_some() {
+        eprintln!(
+            "dindbox: the sandbox's init makes its user namespace, and `devcontainer exec` (and an editor's terminal) runs commands beside it, as the container's root with the sandbox's capabilities; run them inside it through dindbox: `devcontainer exec --workspace-folder DIR {} enter --timeout-ms {} -- CMD`",
+            crate::spec::init::INIT_PATH,
+            plan.inner
+                .engine
+                .as_ref()
+                .map_or(60_000, |e| e.ready_timeout_ms)
+        );
+    }
+    Ok(0)
 }
 
 pub(super) fn absolute(dir: &Path) -> Result<PathBuf> {

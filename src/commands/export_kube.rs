@@ -13,7 +13,7 @@ use crate::render::kube::{self, Kube, Storage};
 use super::export::{File, emit, unfit};
 
 pub fn run(args: ExportKubeArgs) -> Result<i32> {
-    if let Some(flag) = unfit(&args.run) {
+    if let Some(flag) = unfit(&args.run, true) {
         return Err(
             Error::usage(format!("{flag} does not fit a Kubernetes manifest")).hint(format!(
                 "the sandbox is named NAME ({}), its pod {}; once it runs, `kubectl exec` runs commands in it",

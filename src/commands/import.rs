@@ -3,13 +3,17 @@
 //! `~/.manyoyo/run/*.json` become dindbox files, each key that has no
 //! dindbox meaning reported. Everything is read and checked before anything
 //! is written; existing files are kept unless `--force`.
+//!
+//! `dindbox import devcontainer [PATH]`: a devcontainer.json as one profile
+//! (`config::devcontainer`), each item reported as mapped, planned by
+//! dindbox itself, or not imported.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::cli::{ImportArgs, ImportCommand};
+use crate::cli::{ImportArgs, ImportCommand, ImportDevcontainerArgs};
 use crate::config::format::{FileConfig, KEYS};
 use crate::config::{config_dir, parse};
 use crate::error::{Error, Result};
@@ -17,6 +21,7 @@ use crate::error::{Error, Result};
 pub fn run(cmd: ImportCommand) -> Result<i32> {
     match cmd {
         ImportCommand::Manyoyo(args) => manyoyo(&args),
+        ImportCommand::Devcontainer(args) => devcontainer(&args),
     }
 }
 
@@ -71,15 +76,7 @@ fn read_object(path: &Path) -> Result<Vec<(String, Value)>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::io("could not read", path, e).hint("check that the file is readable UTF-8 text")
     })?;
-    parse::json_ast(path, &text)?
-        .iter()
-        .map(|p| {
-            Ok((
-                p.name.as_str().to_string(),
-                parse::to_json(path, &text, &p.value)?,
-            ))
-        })
-        .collect()
+    parse::json_object(path, &text)
 }
 
 fn valid_profile_name(name: &str) -> bool {
@@ -185,6 +182,102 @@ fn write_file(target: &Path, text: &str, force: bool) -> Result<bool> {
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(Error::io("could not write", target, e.error)),
     }
+}
+
+/// The devcontainer.json that `path` names: the file, or the one the
+/// devcontainer CLI reads in that folder.
+fn devcontainer_file(path: &Path) -> Result<PathBuf> {
+    if path.is_file() {
+        return Ok(path.to_path_buf());
+    }
+    let candidates = [
+        path.join(".devcontainer/devcontainer.json"),
+        path.join(".devcontainer.json"),
+    ];
+    if path.is_dir() {
+        if let Some(found) = candidates.iter().find(|p| p.is_file()) {
+            return Ok(found.clone());
+        }
+        return Err(Error::usage(format!(
+            "no devcontainer.json in {}: neither {} nor {} exists",
+            path.display(),
+            candidates[0].display(),
+            candidates[1].display()
+        ))
+        .hint("give the file's path: `dindbox import devcontainer PATH/devcontainer.json`"));
+    }
+    Err(Error::usage(format!("{} does not exist", path.display()))
+        .hint("give a devcontainer.json, or the folder that holds .devcontainer/devcontainer.json"))
+}
+
+/// A profile's name from a devcontainer's `name` ("My App" is my-app).
+fn profile_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars() {
+        if c.is_ascii_alphanumeric() || "._-".contains(c) {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches(['-', '.']).to_string()
+}
+
+fn devcontainer(args: &ImportDevcontainerArgs) -> Result<i32> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::failure("could not read the current directory").cause(e.to_string()))?;
+    let file = devcontainer_file(&args.path.as_ref().map_or(cwd.clone(), |p| cwd.join(p)))?;
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        Error::io("could not read", &file, e).hint("check that the file is readable UTF-8 text")
+    })?;
+    let imported = crate::config::devcontainer::import(&file, &text)?;
+    let folder = file
+        .parent()
+        .filter(|d| d.ends_with(".devcontainer"))
+        .and_then(Path::parent)
+        .or(file.parent());
+    let name = match &args.profile {
+        Some(n) => n.clone(),
+        None => parse::json_object(&file, &text)?
+            .into_iter()
+            .find(|(k, _)| k == "name")
+            .and_then(|(_, v)| v.as_str().map(profile_name))
+            .filter(|n| valid_profile_name(n))
+            .or_else(|| {
+                folder
+                    .and_then(Path::file_name)
+                    .and_then(|n| n.to_str())
+                    .map(profile_name)
+            })
+            .unwrap_or_default(),
+    };
+    if !valid_profile_name(&name) {
+        return Err(Error::usage(format!("`{name}` cannot be a profile's name"))
+            .hint("name it with `--profile NAME`: letters, digits, `.`, `_` and `-`"));
+    }
+    let target = config_dir().join("profiles").join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(&Value::Object(imported.keys.clone()))
+        .expect("JSON always serialises")
+        + "\n";
+    crate::output::line(&file.display().to_string())?;
+    if write_file(&target, &text, args.force)? {
+        crate::output::line(&format!("  wrote {}", target.display()))?;
+    } else {
+        crate::output::line(&format!(
+            "  kept {} (it exists; --force replaces it)",
+            target.display()
+        ))?;
+    }
+    for m in &imported.mapped {
+        crate::output::line(&format!("  mapped: {m}"))?;
+    }
+    for p in &imported.planned {
+        crate::output::line(&format!("  planned by dindbox: {p}"))?;
+    }
+    for s in &imported.skipped {
+        crate::output::line(&format!("  not imported: {s}"))?;
+    }
+    Ok(0)
 }
 
 fn manyoyo(args: &ImportArgs) -> Result<i32> {
@@ -302,6 +395,13 @@ mod tests {
         );
         assert_eq!(imports[0].skipped.len(), 1);
         assert_eq!(imports[2].keys["imageName"], "localhost/x");
+    }
+
+    #[test]
+    fn devcontainer_names_become_profile_names() {
+        assert_eq!(profile_name("Node.js & TypeScript"), "node.js-typescript");
+        assert_eq!(profile_name("work"), "work");
+        assert_eq!(profile_name("  --"), "");
     }
 
     #[test]

@@ -22,6 +22,25 @@ pub fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The env file at `path` means the same to an engine's `--env-file`,
+/// which takes each value literally: no `export`, no quoted value.
+pub fn engines_read_alike(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.lines().map(str::trim_start).all(|line| {
+        if line.trim_end().is_empty() || line.starts_with('#') {
+            return true;
+        }
+        let value = line.split_once('=').map_or("", |(_, v)| v);
+        let quoted = value.len() >= 2
+            && ['"', '\'']
+                .iter()
+                .any(|q| value.starts_with(*q) && value.ends_with(*q));
+        !line.starts_with("export ") && !quoted
+    })
+}
+
 pub fn read(path: &Path) -> Result<Vec<EnvLine>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,

@@ -3,6 +3,7 @@
 //! `CONFIGDIR/config.toml`, over the defaults. Lists concatenate in that
 //! order (global first); env merges per variable.
 
+pub mod devcontainer;
 pub mod envfile;
 pub mod format;
 pub mod layer;

@@ -157,6 +157,14 @@ pub fn json_ast<'a>(path: &Path, text: &'a str) -> Result<Vec<ast::ObjectProp<'a
     }
 }
 
+/// A JSONC object's members, in file order, as plain JSON.
+pub fn json_object(path: &Path, text: &str) -> Result<Vec<(String, Value)>, Error> {
+    json_ast(path, text)?
+        .iter()
+        .map(|p| Ok((p.name.as_str().to_string(), to_json(path, text, &p.value)?)))
+        .collect()
+}
+
 fn json_entries(path: &Path, text: &str) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
     for prop in json_ast(path, text)? {

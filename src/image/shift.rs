@@ -149,7 +149,8 @@ fn make(engine: &Engine, shift: &ShiftedImage, source_id: &str, config: &Config)
     let name = format!("dindbox-shift-{}", std::process::id());
     engine
         .cmd()
-        .args(["create", "--name", &name, "--entrypoint", "/", source_id])
+        // Never started: a command only so that an image without one is created.
+        .args(["create", "--name", &name, source_id, "/"])
         .run()?;
     let result = export_import(engine, &name, shift, source_id, config);
     let _ = engine.cmd().args(["rm", "-f", &name]).output();

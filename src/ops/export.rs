@@ -108,10 +108,10 @@ fn not_podman(name: &str) -> Error {
 }
 
 /// `request` as a kept sandbox that a file describes and something other
-/// than dindbox starts (Quadlet, a pod's runtime), afresh each time: named,
-/// with no command of `run`'s, and dindbox's seccomp profile where it lasts
-/// past a reboot, which empties /run.
-pub fn kept(mut request: Request) -> Request {
+/// than dindbox starts (Quadlet, devcontainer, a pod's runtime), afresh each
+/// time: named, with no command of `run`'s, and dindbox's seccomp profile
+/// where it lasts past a reboot, which empties /run.
+pub fn kept_request(mut request: Request) -> Request {
     request.rm = false;
     request.named = true;
     request.command = None;
@@ -120,18 +120,36 @@ pub fn kept(mut request: Request) -> Request {
     request
 }
 
-/// The plan of `request` as a kept sandbox that Quadlet starts: on Podman,
-/// with nothing running on the host beside it, and without the directory
-/// through which the init reports its set-up to the `run` that waits for it.
-pub fn quadlet(request: Request) -> Result<QuadletPlan> {
-    if request.engine == Some(EngineKind::Docker) {
-        return Err(not_podman(&request.name));
-    }
-    let planned = super::run::prepare(kept(request))?;
+/// `request` planned as a kept sandbox that something other than dindbox
+/// starts (Quadlet, devcontainer), without the directory through which the
+/// init reports its set-up to the `run` that waits for it. Refused where the
+/// sandbox would need a Podman API service that dindbox serves itself
+/// (`cannot` says who cannot start it). Also whether the engine is rootless
+/// and runs under another kernel.
+fn kept(request: Request, cannot: &str) -> Result<(Plan, bool, bool)> {
+    let planned = super::run::prepare(kept_request(request))?;
     let (rootless, remote) = planned
         .engine_facts()
         .map_or((false, false), |e| (e.rootless, e.remote));
     let mut plan = planned.plan;
+    if plan.service.is_some() {
+        return Err(Error::refused(format!(
+            "the sandbox would mount a Podman API socket that dindbox serves itself, and {cannot}"
+        ))
+        .hint("start Podman's own socket, which the sandbox then mounts, and export again: `systemctl enable --now podman.socket` (rootless: `systemctl --user enable --now podman.socket`)"));
+    }
+    crate::plan::memory::without_report(&mut plan);
+    super::run::ensure_image(&plan)?;
+    Ok((plan, rootless, remote))
+}
+
+/// The plan of `request` as a kept sandbox that Quadlet starts: on Podman,
+/// with nothing running on the host beside it.
+pub fn quadlet(request: Request) -> Result<QuadletPlan> {
+    if request.engine == Some(EngineKind::Docker) {
+        return Err(not_podman(&request.name));
+    }
+    let (plan, rootless, remote) = kept(request, "no Quadlet file can start that service")?;
     if plan.engine != EngineKind::Podman {
         return Err(not_podman(&plan.name));
     }
@@ -144,18 +162,28 @@ pub fn quadlet(request: Request) -> Result<QuadletPlan> {
             plan.name
         )));
     }
-    if plan.service.is_some() {
-        return Err(Error::refused(
-            "the sandbox would mount a Podman API socket that dindbox serves itself, and no Quadlet file can start that service",
-        )
-        .hint("start Podman's own socket, which the sandbox then mounts, and export again: `systemctl enable --now podman.socket` (rootless: `systemctl --user enable --now podman.socket`)"));
-    }
-    crate::plan::memory::without_report(&mut plan);
     Ok(QuadletPlan {
         podman_socket: plan.mode == Mode::Sock,
         plan,
         rootless,
     })
+}
+
+/// The plan of `request` as a kept sandbox that the devcontainer CLI
+/// starts: `ENGINE run` with no flags before `run`, so a runtime that
+/// Podman takes only there is refused.
+pub fn devcontainer(request: Request) -> Result<Plan> {
+    let (plan, _, _) = kept(request, "devcontainer cannot start that service")?;
+    if let Some(arg) = plan.command().global.first() {
+        return Err(Error::usage(format!(
+            "the sandbox needs `{} {}` before `run` ({}), and devcontainer passes flags only after `run`",
+            plan.engine,
+            arg.args.join(" "),
+            arg.why
+        ))
+        .hint("leave out --runtime, or plan it on Docker: `--engine docker`"));
+    }
+    Ok(plan)
 }
 
 /// The sandbox's environment as the file at `path` that Quadlet names

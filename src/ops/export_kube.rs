@@ -74,7 +74,7 @@ fn check_request(request: &Request, claim: Option<&str>) -> Result<()> {
 /// on the host, and its init reports to no `run` that waits for it.
 pub fn plan(request: Request, claim: Option<&str>) -> Result<KubePlan> {
     check_request(&request, claim)?;
-    let planned = super::run::prepare(super::export::kept(request))?;
+    let planned = super::run::prepare(super::export::kept_request(request))?;
     let remote = planned.engine_facts().is_some_and(|e| e.remote);
     let mut plan = planned.plan;
     if remote {
@@ -90,6 +90,7 @@ pub fn plan(request: Request, claim: Option<&str>) -> Result<KubePlan> {
         .hint("start Podman's own socket, which the sandbox then mounts, and export again: `systemctl enable --now podman.socket`"));
     }
     crate::plan::memory::without_report(&mut plan);
+    super::run::ensure_image(&plan)?;
     let runtime_class = plan.spec.runtime.as_ref().and_then(|r| {
         runtime_class(&r.value).map(|class| {
             Why::new(

@@ -62,6 +62,16 @@ pub fn prepare(request: Request) -> Result<Planned> {
     })
 }
 
+/// Make the image the plan runs where it is made from another: a copy with
+/// its owners shifted into the user namespace's ids.
+pub fn ensure_image(plan: &Plan) -> Result<()> {
+    if let Some(shift) = &plan.shift {
+        crate::image::shift::ensure(&apply::engine_for(plan), shift)?;
+        trace::mark("the shifted image is there");
+    }
+    Ok(())
+}
+
 /// Run a planned sandbox (stepping down outside when the engine cannot
 /// start it) and remember what worked; the command's exit status.
 pub fn run(planned: Planned, recreate: bool, on: &mut dyn FnMut(&RunEvent)) -> Result<i32> {
@@ -71,10 +81,7 @@ pub fn run(planned: Planned, recreate: bool, on: &mut dyn FnMut(&RunEvent)) -> R
         memory,
         host,
     } = planned;
-    if let Some(shift) = &plan.shift {
-        crate::image::shift::ensure(&apply::engine_for(&plan), shift)?;
-        trace::mark("the shifted image is there");
-    }
+    ensure_image(&plan)?;
     let reporting = memory
         .as_ref()
         .and_then(|m| apply::stepdown::Reporting::start(m, &mut plan, on));

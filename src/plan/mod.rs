@@ -94,10 +94,15 @@ pub fn make_on(
 fn label_identity(plan: &mut Plan, req: &Request) {
     let inner = plan.inner.engine.as_ref().map(|e| e.kind.name());
     let env = identity::env_summary(&req.env);
+    // The image asked for, not a copy made of it for the user namespace.
+    let image = plan
+        .shift
+        .as_ref()
+        .map_or(req.image.clone(), |s| s.source.clone());
     plan.identity = identity::labels(
         req.mode.name(),
         inner,
-        &req.image,
+        &image,
         req.runtime.as_deref(),
         &plan.spec,
         &env,

@@ -307,4 +307,36 @@ impl Plan {
     pub fn init_args(&self) -> Vec<String> {
         vec!["init".into(), "--spec".into(), self.inner.to_json()]
     }
+
+    /// How long `enter` waits for a kept sandbox's init, in milliseconds,
+    /// as its `exec` says.
+    pub fn enter_timeout_ms(&self) -> u64 {
+        self.exec
+            .iter()
+            .flat_map(|e| e.windows(2))
+            .find(|w| w[0] == "--timeout-ms")
+            .and_then(|w| w[1].parse().ok())
+            .unwrap_or(60_000)
+    }
+
+    /// The kept sandbox as a dev container: its init's arguments `exec`,
+    /// its environment's names and the user's env files.
+    pub fn devcontainer<'a>(
+        &'a self,
+        exec: &'a [String],
+        env_names: &'a [String],
+        env_files: &'a [PathBuf],
+    ) -> crate::render::devcontainer::DevContainer<'a> {
+        crate::render::devcontainer::DevContainer {
+            name: &self.name,
+            mode: self.mode.name(),
+            engine: self.engine,
+            image: &self.image,
+            spec: &self.spec,
+            exec,
+            ready_timeout_ms: self.enter_timeout_ms(),
+            env_names,
+            env_files,
+        }
+    }
 }

@@ -147,31 +147,40 @@ fn json_plans_of_every_fixture_host() {
     }
 }
 
+/// The modes and inner engines an export is made of.
+const KEPT_MODES: [(Mode, EngineKind); 4] = [
+    (Mode::Common, EngineKind::Podman),
+    (Mode::Sock, EngineKind::Podman),
+    (Mode::Dind, EngineKind::Podman),
+    (Mode::Dind, EngineKind::Docker),
+];
+
+/// A kept sandbox `work` as an export plans it, and the words `-m MODE
+/// [--inner INNER]`.
+fn kept(mode: Mode, engine: EngineKind, inner: EngineKind) -> (Request, String) {
+    let mut req = request(mode, Some(engine), inner);
+    req.rm = false;
+    req.named = true;
+    req.command = None;
+    req.name = "work".into();
+    // As exports name it: where it lasts past a boot.
+    req.profiles_dir = "/root/.cache/dindbox/profiles".into();
+    let mut words = format!("-m {}", mode.name());
+    if mode == Mode::Dind {
+        let _ = write!(words, " --inner {inner}");
+    }
+    (req, words)
+}
+
 /// The Quadlet file (`dindbox export systemd NAME --quadlet`) of a kept
 /// sandbox of every mode and inner engine on each fixture host's Podman, or
 /// why there is none.
 fn quadlet_snapshot(host: &HostFacts) -> Option<String> {
     let engine = host.engine(EngineKind::Podman)?;
-    let modes = [
-        (Mode::Common, EngineKind::Podman),
-        (Mode::Sock, EngineKind::Podman),
-        (Mode::Dind, EngineKind::Podman),
-        (Mode::Dind, EngineKind::Docker),
-    ];
     let mut out = String::new();
-    for (mode, inner) in modes {
-        let mut req = request(mode, Some(EngineKind::Podman), inner);
-        req.rm = false;
-        req.named = true;
-        req.command = None;
-        req.name = "work".into();
-        // As `export systemd --quadlet` names it: where it lasts past a boot.
-        req.profiles_dir = "/root/.cache/dindbox/profiles".into();
-        let mut words = format!("work --quadlet -m {}", mode.name());
-        if mode == Mode::Dind {
-            let _ = write!(words, " --inner {inner}");
-        }
-        let _ = writeln!(out, "\n=== dindbox export systemd {words}");
+    for (mode, inner) in KEPT_MODES {
+        let (req, words) = kept(mode, EngineKind::Podman, inner);
+        let _ = writeln!(out, "\n=== dindbox export systemd work --quadlet {words}");
         match make(&req, host, &image_for(&req)) {
             Ok(_) if engine.remote => out.push_str("refused: Podman runs under another kernel\n"),
             Ok(plan) if plan.service.is_some() => out.push_str(
@@ -208,4 +217,46 @@ fn quadlet_files_of_every_fixture_host_with_podman() {
         }
     }
     assert!(made >= 5, "hosts with Podman: {made}");
+}
+
+/// The dev container configuration (`dindbox export devcontainer`) of a
+/// kept sandbox of every mode and inner engine on each fixture host's
+/// engines: devcontainer.json and its Dockerfile, or why there is none.
+fn devcontainer_snapshot(host: &HostFacts) -> String {
+    use crate::render::devcontainer;
+    let mut out = String::new();
+    for engine in host.engines.iter().map(|e| e.kind) {
+        for (mode, inner) in KEPT_MODES {
+            let (req, words) = kept(mode, engine, inner);
+            let _ = writeln!(
+                out,
+                "\n=== dindbox export devcontainer -n work --engine {engine} {words}"
+            );
+            match make(&req, host, &image_for(&req)) {
+                Ok(plan) if plan.service.is_some() => out.push_str(
+                    "refused: the sandbox would mount a Podman API socket that dindbox serves itself\n",
+                ),
+                Ok(plan) if !plan.command().global.is_empty() => {
+                    out.push_str("refused: the sandbox needs flags before `run`\n")
+                }
+                Ok(mut plan) => {
+                    memory::without_report(&mut plan);
+                    let exec = plan.init_args();
+                    let d = plan.devcontainer(&exec, &[], &[]);
+                    out.push_str(&devcontainer::config(&d));
+                    out.push_str("--- Dockerfile\n");
+                    out.push_str(&devcontainer::dockerfile(&d));
+                }
+                Err(e) => out.push_str(&refused(&e)),
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn devcontainer_configurations_of_every_fixture_host() {
+    for (name, host) in fixtures::all() {
+        insta::assert_snapshot!(format!("devcontainer-{name}"), devcontainer_snapshot(&host));
+    }
 }

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::spec::init::INIT_PATH;
-use crate::spec::{Limit, Mount, Privilege, SecurityOpt, Spec, Why};
+use crate::spec::{Limit, Mount, Privilege, SecurityOpt, Spec, UserNsMaker, Why};
 
 /// The container's name in the pod.
 pub const CONTAINER: &str = "sandbox";
@@ -578,10 +578,15 @@ pub fn manifest(k: &Kube) -> String {
         );
     }
     if let Some(userns) = &spec.userns {
-        notes.add(
-            "hostUsers false (the kubelet picks the ids of the user namespace)",
-            &userns.why,
-        );
+        let what = match userns.value.made_by {
+            UserNsMaker::Engine => {
+                "hostUsers false (the kubelet picks the ids of the user namespace)"
+            }
+            UserNsMaker::Init => {
+                "the init makes the user namespace inside the pod, as in the sandbox"
+            }
+        };
+        notes.add(what, &userns.why);
     }
     if let Some(class) = k.runtime_class {
         notes.add(&format!("runtimeClassName {}", class.value), &class.why);
@@ -633,7 +638,11 @@ pub fn manifest(k: &Kube) -> String {
         volume_mounts,
     };
     let pod = PodSpec {
-        host_users: spec.userns.as_ref().map(|_| false),
+        host_users: spec
+            .userns
+            .as_ref()
+            .filter(|u| u.value.made_by == UserNsMaker::Engine)
+            .map(|_| false),
         runtime_class_name: k.runtime_class.map(|c| c.value.clone()),
         hostname: spec.hostname.value.clone(),
         restart_policy: "Always",
@@ -1050,6 +1059,7 @@ mod tests {
                 uids: vec![],
                 gids: vec![],
                 idmap_mounts: false,
+                made_by: UserNsMaker::Engine,
             },
             "its own root",
         ));

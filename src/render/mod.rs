@@ -4,6 +4,7 @@
 //! two engines spell alike is here, what differs is in `docker.rs` and
 //! `podman.rs`.
 
+pub mod devcontainer;
 pub mod docker;
 pub mod kube;
 pub mod podman;

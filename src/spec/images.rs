@@ -43,12 +43,15 @@ pub struct ShiftedImage {
 impl ShiftedImage {
     pub fn new(source: &str, uids: &[super::IdRange], gids: &[super::IdRange]) -> Self {
         use sha2::{Digest, Sha256};
-        let (repo, tag) = split_tag(source);
         let text = format!("{}/{}", map_line(uids), map_line(gids));
         let digest = hex::encode(&Sha256::digest(text.as_bytes())[..6]);
+        let suffix = format!("-userns-{digest}");
+        // A copy named again (as an exported configuration names it) is the same copy.
+        let source = source.strip_suffix(&suffix).unwrap_or(source);
+        let (repo, tag) = split_tag(source);
         ShiftedImage {
             source: source.to_string(),
-            tag: format!("{repo}:{tag}-userns-{digest}"),
+            tag: format!("{repo}:{tag}{suffix}"),
             uids: uids.to_vec(),
             gids: gids.to_vec(),
         }
@@ -112,5 +115,8 @@ mod tests {
             ShiftedImage::new("localhost/dindbox/sandbox:0.1.0", &v, &u).tag,
             a.tag
         );
+        let again = ShiftedImage::new(&a.tag, &u, &u);
+        assert_eq!(again.source, "localhost/dindbox/sandbox:0.1.0");
+        assert_eq!(again.tag, a.tag);
     }
 }
