@@ -101,6 +101,7 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
             .hint(format!("give the seconds the inner engine may take to answer, e.g. `--inner-timeout {DEFAULT_INNER_TIMEOUT}`")), &t.from));
     }
     let workspace = cfg.workspace.value.clone();
+    let git_worktree = crate::probe::git::worktree(&workspace);
     let init_binary = crate::paths::own_executable()?;
     let preload = if mode == Mode::Dind {
         image::canary::tarball().into_iter().collect()
@@ -177,5 +178,6 @@ pub fn request_from(args: &RunArgs, cfg: &Resolved) -> Result<Request> {
         runtime: value(&cfg.runtime).map(String::from),
         systemd,
         profiles_dir: crate::paths::profiles_dir(),
+        git_worktree,
     })
 }

@@ -385,3 +385,79 @@ fn workspace_files_made_inside_belong_to_who_ran_dindbox() {
         }
     }
 }
+
+/// A git worktree as the workspace brings its repository's git directory, so
+/// that git works inside (status, commit), and the repository's hooks and
+/// configuration, which git on the host would run, stay read-only inside.
+#[test]
+fn a_git_worktree_works_inside_and_its_hooks_and_config_stay_read_only() {
+    let _lock = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("a"), "a\n").unwrap();
+    git(&repo, &["add", "a"]);
+    git(&repo, &["commit", "-qm", "first"]);
+    git(&repo, &["worktree", "add", "-q", "../feature"]);
+    let ws = tmp.path().join("feature");
+    let hook = repo.join(".git/hooks/post-checkout");
+    let config = repo.join(".git/config");
+    let cases = [
+        ("docker", "common"),
+        ("podman", "common"),
+        ("docker", "dind"),
+    ];
+    for (i, (engine, mode)) in cases.iter().enumerate() {
+        let script = format!(
+            "git status --short && echo {i} > b && git add b \
+             && git -c user.name=t -c user.email=t@t commit -qm inside-{i} && echo committed; \
+             (echo '#!/bin/sh' > {hook}) 2>/dev/null && echo hook-written; \
+             (echo '[core]' >> {config}) 2>/dev/null && echo config-written; true",
+            hook = hook.display(),
+            config = config.display()
+        );
+        let out = dindbox_in(
+            &ws,
+            &["run", "--rm", "-m", mode, "--engine", engine, "-x", &script],
+            &[],
+        )
+        .ok();
+        let case = format!("{engine} {mode}");
+        assert!(
+            out.stdout.contains("committed"),
+            "{case}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            !out.stdout.contains("hook-written"),
+            "{case}: {}",
+            out.stdout
+        );
+        assert!(
+            !out.stdout.contains("config-written"),
+            "{case}: {}",
+            out.stdout
+        );
+        assert!(!hook.exists(), "{case}: a hook was written");
+        assert!(
+            git(&repo, &["log", "--all", "--format=%s"]).contains(&format!("inside-{i}")),
+            "{case}: the commit made inside is in the repository"
+        );
+    }
+}

@@ -251,11 +251,24 @@ fn broken_image(eng: &str, what: &str, script: &str) -> (Cleanup, String, tempfi
 
 /// A throw-away dind sandbox of `image` whose command runs the canary nested.
 fn nested_canary_run(eng: &str, inner: &str, image: &str, name: &str, env: &[(&str, &str)]) -> Run {
+    nested_canary_run_with(eng, inner, image, name, env, &[])
+}
+
+fn nested_canary_run_with(
+    eng: &str,
+    inner: &str,
+    image: &str,
+    name: &str,
+    env: &[(&str, &str)],
+    extra: &[&str],
+) -> Run {
     let cmd = format!("{inner} run --rm {CANARY} echo nested-ok");
-    let args = [
+    let mut args = vec![
         "run", "--rm", "-n", name, "-m", "dind", "--engine", eng, "--inner", inner, "--image",
-        image, "-x", &cmd,
+        image,
     ];
+    args.extend_from_slice(extra);
+    args.extend(["-x", &cmd]);
     dindbox_in(&std::env::temp_dir(), &args, env)
 }
 
@@ -383,7 +396,23 @@ fn a_broken_runtime_is_stepped_down_to_the_other_or_reported_with_the_steps_trie
     let (mut cleanup, image, cache) = broken_image("docker", "broken-runc", BROKEN_RUNC);
     let _lock = shared();
     let env = [("XDG_CACHE_HOME", cache.path().to_str().unwrap())];
-    let start = |inner: &str, name: &str| nested_canary_run("docker", inner, &image, name, &env);
+
+    // In the user namespace Docker's sandboxes get by default, Podman inside
+    // runs crun from the start: the broken runc is never tried.
+    let name = unique("broken-runc-userns");
+    cleanup.containers.push(name.clone());
+    let run = nested_canary_run("docker", "podman", &image, &name, &env).ok();
+    assert!(run.stdout.contains("nested-ok"), "{}", run.stdout);
+    assert!(!run.stderr.contains("stepping down"), "{}", run.stderr);
+    assert_nothing_left("docker", &name);
+    for (path, _) in memories(cache.path()) {
+        std::fs::remove_file(path).unwrap();
+    }
+
+    // With the host's root, the inner engines start with runc and step down.
+    let start = |inner: &str, name: &str| {
+        nested_canary_run_with("docker", inner, &image, name, &env, &["--host-root"])
+    };
 
     // Podman inside: crun runs what runc cannot.
     let name = unique("broken-runc-podman");

@@ -132,7 +132,9 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
 
 /// Split: fork the child that makes the namespaces, and do the outside's part.
 pub fn split(ns: &InitUserNs, mask: &SigSet) -> Result<Role, String> {
-    unmask_proc_and_sys()?;
+    if ns.unmask {
+        unmask_proc_and_sys()?;
+    }
     own_state_dir(ns)?;
     let (to_child_r, to_child_w) = pipe()?;
     let (to_parent_r, to_parent_w) = pipe()?;
@@ -142,7 +144,7 @@ pub fn split(ns: &InitUserNs, mask: &SigSet) -> Result<Role, String> {
         ForkResult::Child => {
             drop(to_child_w);
             drop(to_parent_r);
-            match inside(to_child_r, to_parent_w) {
+            match inside(to_child_r, to_parent_w, &ns.outside_only) {
                 Ok(()) => Ok(Role::Inside),
                 Err(e) => {
                     eprintln!("dindbox: the sandbox's user namespace could not be set up: {e}");
@@ -208,10 +210,14 @@ fn write_bytes(fd: &OwnedFd, bytes: &[u8]) -> Result<(), String> {
 
 /// The child: a user namespace, then (once mapped) a mount and a network
 /// namespace of its own; then root in it, with the links set up.
-fn inside(from_parent: OwnedFd, to_parent: OwnedFd) -> Result<(), String> {
+fn inside(from_parent: OwnedFd, to_parent: OwnedFd, outside_only: &[String]) -> Result<(), String> {
     // SAFETY: prctl with integer arguments only.
     unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
-    let given = bounding_set();
+    let dropped: Vec<i32> = outside_only.iter().filter_map(|c| cap_number(c)).collect();
+    let given: Vec<i32> = bounding_set()
+        .into_iter()
+        .filter(|c| !dropped.contains(c))
+        .collect();
     unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare(CLONE_NEWUSER): {e}"))?;
     write_bytes(&to_parent, b"u")?;
     read_byte(&from_parent)?;
@@ -242,6 +248,57 @@ fn inside(from_parent: OwnedFd, to_parent: OwnedFd) -> Result<(), String> {
     // SAFETY: prctl with integer arguments only.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
     Ok(())
+}
+
+/// Capabilities by number, as <linux/capability.h> numbers them.
+const CAPS: [&str; 41] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// A capability's number from its name, with or without `CAP_`.
+pub fn cap_number(name: &str) -> Option<i32> {
+    let name = name.strip_prefix("CAP_").unwrap_or(name);
+    CAPS.iter().position(|c| *c == name).map(|i| i as i32)
 }
 
 /// The capabilities in this process's bounding set, by number.
@@ -472,6 +529,15 @@ pub fn join(pid: i32) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capabilities_are_numbered_as_the_kernel_numbers_them() {
+        assert_eq!(cap_number("CAP_CHOWN"), Some(0));
+        assert_eq!(cap_number("NET_ADMIN"), Some(12));
+        assert_eq!(cap_number("CAP_SYS_ADMIN"), Some(21));
+        assert_eq!(cap_number("CHECKPOINT_RESTORE"), Some(40));
+        assert_eq!(cap_number("NOPE"), None);
+    }
 
     #[test]
     fn maps_are_one_line_per_range() {

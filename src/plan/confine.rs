@@ -41,9 +41,14 @@ fn seccomp(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFact
         return;
     }
     let path = req.profiles_dir.join(seccomp_file_name());
+    let needs = if req.mode == super::Mode::Dind {
+        "which the inner engine needs for every nested container"
+    } else {
+        "which the init needs to make the sandbox's user namespace"
+    };
     plan.spec.privileges.push(Why::new(
         vec![Privilege::Security(SecurityOpt::SeccompProfile(path))],
-        "dindbox's seccomp profile for nesting, written there: the engine's default refuses keyctl, mounts and new namespaces, which the inner engine needs for every nested container; this one leaves those to the sandbox's capabilities, and still refuses loading modules or a kernel, perf events, the kernel log, opening files by handle, io_uring, userfaultfd, and every bpf() command but those of cgroup device filters",
+        format!("dindbox's seccomp profile for nesting, written there: the engine's default refuses keyctl, mounts and new namespaces, {needs}; this one leaves those to the sandbox's capabilities, and still refuses loading modules or a kernel, perf events, the kernel log, opening files by handle, io_uring, userfaultfd, and every bpf() command but those of cgroup device filters"),
     ));
 }
 

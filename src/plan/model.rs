@@ -116,6 +116,8 @@ pub struct Request {
     pub systemd: bool,
     /// Where dindbox keeps the confinement profiles it writes for the engine to read.
     pub profiles_dir: PathBuf,
+    /// The workspace is a git worktree of a repository outside it.
+    pub git_worktree: Option<crate::probe::git::Worktree>,
 }
 
 impl Request {
@@ -156,6 +158,7 @@ impl Request {
             runtime: None,
             systemd: false,
             profiles_dir: crate::paths::profiles_dir(),
+            git_worktree: None,
         }
     }
 }

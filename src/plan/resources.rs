@@ -76,10 +76,26 @@ pub struct Resources {
 /// The flags for the request's mounts, ports, limits and environment.
 /// The mounts the user asked for.
 pub fn binds(req: &Request) -> Vec<Why<Mount>> {
-    req.volumes
+    let mut binds: Vec<Why<Mount>> = req
+        .volumes
         .iter()
         .map(|v| Why::new(v.mount(), "asked for (volumes, -v)"))
-        .collect()
+        .collect();
+    if let Some(w) = &req.git_worktree {
+        let dir = w.common_dir.display().to_string();
+        binds.push(Why::new(
+            Mount::bind(dir.clone(), dir.clone()),
+            "the workspace is a git worktree: its repository's git directory, at the same path, so that git works inside (its objects and refs are written there)",
+        ));
+        for path in &w.read_only {
+            let p = path.display().to_string();
+            binds.push(Why::new(
+                Mount::read_only(p.clone(), p),
+                "read-only: git runs what its hooks and configuration name, so written from inside they would run on the host at your next git command there",
+            ));
+        }
+    }
+    binds
 }
 
 pub fn ports(req: &Request) -> Vec<Why<String>> {

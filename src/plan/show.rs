@@ -98,14 +98,23 @@ fn userns_steps(ns: &crate::spec::init::InitUserNs, why: Option<&str>) -> Vec<St
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let mut steps = vec![
-        "user namespace: take away the engine's mounts over parts of /proc and /sys (the kernel lets a user namespace mount proc and sysfs, as nested containers do, only where a whole one is visible)".to_string(),
+    let mut steps = Vec::new();
+    if ns.unmask {
+        steps.push("user namespace: take away the engine's mounts over parts of /proc and /sys (the kernel lets a user namespace mount proc and sysfs, as nested containers do, only where a whole one is visible)".to_string());
+    }
+    let dropped = if ns.outside_only.is_empty() {
+        String::new()
+    } else {
         format!(
-            "user namespace: fork a child that makes a user namespace with its own mount and network namespaces; write its maps (uids {}, gids {}); drop from its bounding set what the sandbox was not given",
-            map(&ns.uids),
-            map(&ns.gids)
-        ),
-    ];
+            ", and {}, which only the init outside holds",
+            ns.outside_only.join(" ")
+        )
+    };
+    steps.push(format!(
+        "user namespace: fork a child that makes a user namespace with its own mount and network namespaces; write its maps (uids {}, gids {}); drop from its bounding set what the sandbox was not given{dropped}",
+        map(&ns.uids),
+        map(&ns.gids)
+    ));
     if !ns.idmap.is_empty() {
         steps.push(format!(
             "user namespace: mount {} again id-mapped through it, so that their files keep their owners on the host",

@@ -678,3 +678,96 @@ fn no_new_privileges_only_where_nothing_needs_to_gain_privileges() {
         );
     }
 }
+
+#[test]
+fn docker_dind_runs_in_a_user_namespace_of_the_inits_from_a_shifted_copy_of_its_image() {
+    let mut req = request(Mode::Dind, Some(EngineKind::Docker), EngineKind::Docker);
+    req.git_worktree = Some(crate::probe::git::Worktree {
+        common_dir: PathBuf::from("/home/u/repo/.git"),
+        read_only: vec![PathBuf::from("/home/u/repo/.git/hooks")],
+    });
+    let p = plan(&req, &this_machine());
+    let userns = p.spec.userns.as_ref().expect("a user namespace");
+    assert_eq!(userns.value.made_by, crate::spec::UserNsMaker::Init);
+    assert!(
+        !p.argv()
+            .iter()
+            .any(|a| a == "--uidmap" || a.ends_with(":idmap")),
+        "{:?}",
+        p.argv()
+    );
+    let ns = p.inner.userns.as_ref().expect("the init makes it");
+    assert_eq!(ns.uids[0].inside, 0);
+    assert_eq!(ns.uids[0].outside, crate::plan::userns::DEFAULT_RANGE_START);
+    // Root ran it: the workspace and the repository's git directory are
+    // id-mapped, the read-only hooks with the directory they are in.
+    assert_eq!(ns.idmap, ["/home/u/project", "/home/u/repo/.git"]);
+    assert!(has(
+        &p,
+        &["-v", "/home/u/repo/.git/hooks:/home/u/repo/.git/hooks:ro"]
+    ));
+    let shift = p.shift.as_ref().expect("a shifted copy");
+    assert_eq!(shift.source, "localhost/dindbox/sandbox:0.1.0");
+    assert_eq!(p.image, shift.tag);
+    assert_eq!(
+        p.identity["io.dindbox.image"],
+        "localhost/dindbox/sandbox:0.1.0"
+    );
+    let engine = p.inner.engine.as_ref().unwrap();
+    assert!(engine.userns && engine.cgroups_disabled);
+    assert!(!p.inner.net_sysctls, "no mount may cover /proc");
+    assert!(has(&p, &["--cgroupns", "private"]));
+    assert!(
+        p.argv().iter().any(|a| a.starts_with("seccomp=")),
+        "dindbox's seccomp profile confines the init"
+    );
+
+    // Through sudo: the sandbox's root is the user, nothing id-mapped.
+    let mut h = this_machine();
+    h.invoker = Some(crate::probe::facts::Invoker {
+        uid: 1000,
+        gid: 1000,
+        name: Some("ada".into()),
+        sudo: true,
+    });
+    let p = plan(&req, &h);
+    let ns = p.inner.userns.as_ref().unwrap();
+    assert_eq!(ns.uids[0].to_string(), "0:1000:1");
+    assert!(ns.idmap.is_empty());
+
+    // Where it cannot: the host's root, and why.
+    for (network, why) in [
+        ("host", "--network host"),
+        ("mynet", "user-defined network"),
+    ] {
+        let mut r = req.clone();
+        r.network = Some(network.into());
+        let p = plan(&r, &this_machine());
+        assert!(p.spec.userns.is_none() && p.shift.is_none());
+        assert!(
+            p.notes.iter().any(
+                |n| n.starts_with("the sandbox's root is the host's root (") && n.contains(why)
+            ),
+            "{:#?}",
+            p.notes
+        );
+    }
+    let common = plan(
+        &request(Mode::Common, Some(EngineKind::Docker), EngineKind::Docker),
+        &this_machine(),
+    );
+    // A common sandbox too: only the init holds what making it takes.
+    let ns = common.inner.userns.as_ref().expect("the init makes it");
+    assert_eq!(ns.outside_only, ["SYS_ADMIN", "NET_ADMIN"]);
+    assert!(!ns.unmask, "no nested proc: the engine's masks stay");
+    assert!(has(&common, &["--cap-add", "SYS_ADMIN"]));
+    assert!(common.inner.engine.is_none());
+    let sock = plan(
+        &request(Mode::Sock, Some(EngineKind::Docker), EngineKind::Docker),
+        &this_machine(),
+    );
+    assert!(
+        sock.spec.userns.is_none(),
+        "sock hands the sandbox the host engine"
+    );
+}

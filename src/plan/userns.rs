@@ -12,7 +12,7 @@ use crate::engine::EngineKind;
 use crate::probe::facts::{EngineFacts, HostFacts, Invoker, SubIdRange};
 use crate::spec::images::ShiftedImage;
 use crate::spec::init::InitUserNs;
-use crate::spec::{IdRange, UserNs, UserNsMaker, Why};
+use crate::spec::{IdRange, Privilege, UserNs, UserNsMaker, Why};
 
 use super::runtime::Family;
 use super::{Mode, Plan, Request};
@@ -50,7 +50,7 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     } else if req.systemd {
         Some("--systemd runs the inner engine as a unit of systemd, which dindbox does not yet set up in a user namespace of the sandbox's own".to_string())
     } else if engine.kind == EngineKind::Docker {
-        docker_cannot(req)
+        docker_cannot(req, host)
     } else {
         None
     };
@@ -79,7 +79,7 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
         )
     };
     if engine.kind == EngineKind::Docker {
-        by_init(plan, req, map, why);
+        by_init(plan, req, host, engine, map, why);
     } else {
         plan.spec.userns = Some(Why::new(map, why));
     }
@@ -89,11 +89,16 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
 /// container no user namespace of its own, so dindbox's init makes one
 /// (`by_init`): for dind, where it has the capabilities to, on the sandbox's
 /// own network (whose interfaces it moves into the namespace).
-fn docker_cannot(req: &Request) -> Option<String> {
-    if req.mode != Mode::Dind {
+fn docker_cannot(req: &Request, host: &HostFacts) -> Option<String> {
+    let missing: Vec<&str> = OUTSIDE_ONLY
+        .iter()
+        .map(|(cap, _)| *cap)
+        .filter(|cap| !host.has_cap(&format!("CAP_{cap}")))
+        .collect();
+    if req.mode == Mode::Common && !missing.is_empty() {
         return Some(format!(
-            "Docker gives a container no user namespace of its own, and dindbox's init makes one only in dind sandboxes, which hold the capabilities for it; this {} sandbox has none beyond Docker's defaults",
-            req.mode.name()
+            "Docker gives a container no user namespace of its own, and dindbox's init needs {} to make one, which this host's bounding set lacks",
+            missing.join(", ")
         ));
     }
     match req.network.as_deref() {
@@ -104,19 +109,41 @@ fn docker_cannot(req: &Request) -> Option<String> {
     }
 }
 
+/// What the init of a common sandbox needs to make the user namespace,
+/// held by it alone outside (everything inside has them dropped).
+const OUTSIDE_ONLY: [(&str, &str); 2] = [
+    (
+        "SYS_ADMIN",
+        "the init's alone, outside the user namespace it makes (dropped from everything inside): new namespaces, and the bind and id-mapped mounts it sets up",
+    ),
+    (
+        "NET_ADMIN",
+        "the init's alone, outside the user namespace it makes (dropped from everything inside): it moves the sandbox's interfaces into the namespace's network",
+    ),
+];
+
 /// Docker: the init makes the user namespace and runs everything in it. The
 /// image's files must be owned by the namespace's ids (Docker cannot id-map
 /// an image's overlay), so the sandbox runs from a copy of the image with
 /// its owners shifted, made once per id map; where root runs dindbox, the
 /// workspace and bind mounts are id-mapped by the init.
-fn by_init(plan: &mut Plan, req: &Request, mut map: UserNs, why: String) {
+fn by_init(
+    plan: &mut Plan,
+    req: &Request,
+    host: &HostFacts,
+    engine: &EngineFacts,
+    mut map: UserNs,
+    why: String,
+) {
     let idmap = if map.idmap_mounts {
-        std::iter::once(plan.spec.workspace.value.1.clone())
-            .chain(plan.spec.binds.iter().filter_map(|b| match &b.value {
-                crate::spec::Mount::Bind { target, .. } => Some(target.clone()),
-                _ => None,
-            }))
-            .collect()
+        outermost(
+            std::iter::once(plan.spec.workspace.value.1.clone())
+                .chain(plan.spec.binds.iter().filter_map(|b| match &b.value {
+                    crate::spec::Mount::Bind { target, .. } => Some(target.clone()),
+                    _ => None,
+                }))
+                .collect(),
+        )
     } else {
         Vec::new()
     };
@@ -129,10 +156,29 @@ fn by_init(plan: &mut Plan, req: &Request, mut map: UserNs, why: String) {
     ));
     plan.image = shift.tag.clone();
     plan.shift = Some(shift);
+    let common = req.mode == Mode::Common;
+    if common {
+        for (cap, why) in OUTSIDE_ONLY {
+            plan.spec
+                .privileges
+                .push(Why::new(vec![Privilege::Cap(cap.to_string())], why));
+        }
+        // The init holds the capabilities: dindbox's profiles confine it as
+        // they do a dind sandbox's (Docker's default AppArmor profile denies
+        // the mounts it makes).
+        super::confine::apply(plan, req, host, engine);
+    }
     plan.inner.userns = Some(InitUserNs {
         uids: map.uids.clone(),
         gids: map.gids.clone(),
         idmap,
+        // Nested containers' proc and sysfs: dind only.
+        unmask: !common,
+        outside_only: if common {
+            OUTSIDE_ONLY.iter().map(|(c, _)| c.to_string()).collect()
+        } else {
+            Vec::new()
+        },
     });
     plan.spec.userns = Some(Why::new(
         map,
@@ -178,6 +224,18 @@ fn cannot_keep_owners(
         "the runtime {runtime}{} cannot id-map the workspace, without which the sandbox's root could not write your files; crun, or runc from 1.2, can",
         runc_version.filter(|_| runtime == "runc").map(|v| format!(" {v}")).unwrap_or_default()
     ))
+}
+
+/// Mount points without those under another of them: the init id-maps each
+/// with the mounts under it, and a mount cannot be id-mapped twice.
+fn outermost(targets: Vec<String>) -> Vec<String> {
+    let under =
+        |t: &str, o: &str| t != o && t.starts_with(&format!("{}/", o.trim_end_matches('/')));
+    targets
+        .iter()
+        .filter(|t| !targets.iter().any(|o| under(t, o)))
+        .cloned()
+        .collect()
 }
 
 /// Where the invoking user has no subordinate range: ids far above those
@@ -321,6 +379,21 @@ mod tests {
         let (map, note) = id_map(&host(&[], root.clone()), &root);
         assert_eq!(lines(&map.gids), ["0:1000000000:65536"]);
         assert!(note.unwrap().contains("give root no range of 65536 ids"));
+    }
+
+    #[test]
+    fn mounts_under_another_are_id_mapped_with_it() {
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            outermost(t(&[
+                "/w",
+                "/repo/.git",
+                "/repo/.git/config",
+                "/wx",
+                "/w/sub"
+            ])),
+            t(&["/w", "/repo/.git", "/wx"])
+        );
     }
 
     #[test]

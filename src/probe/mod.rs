@@ -6,6 +6,7 @@ pub mod engines;
 pub mod facts;
 #[cfg(test)]
 pub mod fixtures;
+pub mod git;
 pub mod host;
 pub mod image;
 pub mod info;

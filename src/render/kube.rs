@@ -580,7 +580,7 @@ pub fn manifest(k: &Kube) -> String {
     if let Some(userns) = &spec.userns {
         let what = match userns.value.made_by {
             UserNsMaker::Engine => {
-                "hostUsers false (the kubelet picks the ids of the user namespace)"
+                "hostUsers false (the kubelet picks the ids of the user namespace; `podman kube play` takes them as `--userns=auto` does, from the `containers` entry of /etc/subuid and /etc/subgid, e.g. `containers:2147483647:2147483648`)"
             }
             UserNsMaker::Init => {
                 "the init makes the user namespace inside the pod, as in the sandbox"

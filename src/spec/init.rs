@@ -187,6 +187,14 @@ pub struct InitUserNs {
     /// Paths inside the sandbox (bind mounts of host directories).
     #[serde(default)]
     pub idmap: Vec<String>,
+    /// Take the engine's masks over /proc and /sys away first, which nested
+    /// containers' own proc and sysfs mounts need (dind).
+    #[serde(default)]
+    pub unmask: bool,
+    /// Capabilities (`SYS_ADMIN`) that only the init outside holds: dropped
+    /// from the bounding set of everything inside.
+    #[serde(default)]
+    pub outside_only: Vec<String>,
 }
 
 impl InnerSpec {
@@ -239,6 +247,8 @@ mod tests {
                 }],
                 gids: vec![],
                 idmap: vec!["/workspace".into()],
+                unmask: true,
+                outside_only: vec!["SYS_ADMIN".into()],
             }),
         };
         assert_eq!(InnerSpec::from_json(&spec.to_json()).unwrap(), spec);

@@ -159,6 +159,18 @@ impl Drop for Cleanup {
             let _ = engine(&self.engine, &["volume", "rm", "-f", v]);
         }
         for i in &self.images {
+            // With the copies of it a user namespace of the init's ran from.
+            let copies = engine(
+                &self.engine,
+                &["images", "--format", "{{.Repository}}:{{.Tag}}"],
+            );
+            for copy in copies
+                .stdout
+                .lines()
+                .filter(|c| c.starts_with(&format!("{i}-userns-")))
+            {
+                let _ = engine(&self.engine, &["rmi", "-f", copy]);
+            }
             let _ = engine(&self.engine, &["rmi", "-f", i]);
         }
     }

@@ -29,6 +29,12 @@ if [ ! -f "$conf" ]; then
     mkdir -p "$(dirname "$conf")"
     printf '[network]\nfirewall_driver = "iptables"\n' >"$conf"
 fi
+# `podman kube play` gives a pod with `hostUsers: false` a user namespace as
+# `--userns=auto` does: from the `containers` entry of /etc/subuid and
+# /etc/subgid (the range Podman's documentation gives).
+for f in /etc/subuid /etc/subgid; do
+    grep -q '^containers:' "$f" 2>/dev/null || echo 'containers:2147483647:2147483648' >>"$f"
+done
 start=$SECONDS
 wait_for dockerd docker info
 wait_for "podman (root)" podman info
