@@ -73,17 +73,6 @@ fn running(eng: &str, name: &str) -> bool {
     status(eng, name) == "running"
 }
 
-/// The one file `export --output DIR` said it wrote, by its suffix.
-fn written(run: &Run, suffix: &str) -> PathBuf {
-    let path = run
-        .stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("wrote "))
-        .find(|p| p.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no {suffix} written:\n{}", run.stdout));
-    PathBuf::from(path)
-}
-
 #[test]
 fn bad_input_is_refused_and_nothing_is_written() {
     let t = tempfile::tempdir().unwrap();

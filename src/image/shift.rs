@@ -282,18 +282,7 @@ mod tests {
     use super::*;
 
     fn map() -> Vec<IdRange> {
-        vec![
-            IdRange {
-                inside: 0,
-                outside: 1000,
-                count: 1,
-            },
-            IdRange {
-                inside: 1,
-                outside: 100000,
-                count: 65535,
-            },
-        ]
+        crate::spec::sample_map()
     }
 
     #[test]

@@ -541,18 +541,7 @@ mod tests {
 
     #[test]
     fn maps_are_one_line_per_range() {
-        let r = [
-            IdRange {
-                inside: 0,
-                outside: 1000,
-                count: 1,
-            },
-            IdRange {
-                inside: 1,
-                outside: 100000,
-                count: 65535,
-            },
-        ];
+        let r = crate::spec::sample_map();
         assert_eq!(map_text(&r), "0 1000 1\n1 100000 65535\n");
     }
 

@@ -198,6 +198,23 @@ pub struct IdRange {
     pub count: u64,
 }
 
+/// A user's map, for tests: 0 is uid 1000, 1–65535 are 100000 on.
+#[cfg(test)]
+pub fn sample_map() -> Vec<IdRange> {
+    vec![
+        IdRange {
+            inside: 0,
+            outside: 1000,
+            count: 1,
+        },
+        IdRange {
+            inside: 1,
+            outside: 100000,
+            count: 65535,
+        },
+    ]
+}
+
 impl std::fmt::Display for IdRange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}:{}:{}", self.inside, self.outside, self.count)
