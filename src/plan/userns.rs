@@ -50,16 +50,23 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     } else if req.systemd {
         Some("--systemd runs the inner engine as a unit of systemd, which dindbox does not yet set up in a user namespace of the sandbox's own".to_string())
     } else if engine.kind == EngineKind::Docker {
-        docker_cannot(req, host)
+        init_cannot(req, host, engine.kind)
     } else {
         None
     };
     let who = host.invoker();
-    let skip = skip.or_else(|| {
-        (engine.kind == EngineKind::Podman)
-            .then(|| cannot_keep_owners(plan, req.runtime.as_deref(), host, engine, &who))
-            .flatten()
-    });
+    // Where this Podman cannot make the namespace so that the workspace stays
+    // its owners', dindbox's init makes it, as on Docker.
+    let podman_cannot = (skip.is_none() && engine.kind == EngineKind::Podman)
+        .then(|| cannot_keep_owners(plan, req.runtime.as_deref(), host, engine, &who))
+        .flatten();
+    let skip = match (skip, &podman_cannot) {
+        (Some(why), _) => Some(why),
+        (None, Some(why)) => {
+            init_cannot(req, host, engine.kind).map(|also| format!("{why}; {also}"))
+        }
+        (None, None) => None,
+    };
     if let Some(why) = skip {
         plan.notes.push(host_root_note(&why));
         return;
@@ -78,18 +85,22 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
             who.name.as_deref().unwrap_or("the invoking user")
         )
     };
-    if engine.kind == EngineKind::Docker {
+    if let Some(podman) = podman_cannot {
+        plan.notes.push(format!(
+            "{podman}: dindbox's init makes the sandbox's user namespace instead, as on Docker"
+        ));
+        by_init(plan, req, host, engine, map, why);
+    } else if engine.kind == EngineKind::Docker {
         by_init(plan, req, host, engine, map, why);
     } else {
         plan.spec.userns = Some(Why::new(map, why));
     }
 }
 
-/// Why Docker's sandbox keeps the host's root, if it must. Docker gives a
-/// container no user namespace of its own, so dindbox's init makes one
-/// (`by_init`): for dind, where it has the capabilities to, on the sandbox's
-/// own network (whose interfaces it moves into the namespace).
-fn docker_cannot(req: &Request, host: &HostFacts) -> Option<String> {
+/// Why dindbox's init cannot make the sandbox's user namespace (`by_init`),
+/// if so: where it lacks the capabilities to, or the sandbox has no network
+/// of its own whose interfaces it could move into the namespace.
+fn init_cannot(req: &Request, host: &HostFacts, engine: EngineKind) -> Option<String> {
     let missing: Vec<&str> = OUTSIDE_ONLY
         .iter()
         .map(|(cap, _)| *cap)
@@ -97,14 +108,15 @@ fn docker_cannot(req: &Request, host: &HostFacts) -> Option<String> {
         .collect();
     if req.mode == Mode::Common && !missing.is_empty() {
         return Some(format!(
-            "Docker gives a container no user namespace of its own, and dindbox's init needs {} to make one, which this host's bounding set lacks",
+            "dindbox's init needs {} to make the sandbox's user namespace, which this host's bounding set lacks",
             missing.join(", ")
         ));
     }
     match req.network.as_deref() {
-        None | Some("bridge" | "default" | "none") => None,
+        None | Some("bridge" | "default" | "none" | "slirp4netns") => None,
         Some("host") => Some("with --network host the sandbox has no network interfaces of its own to move into a user namespace".into()),
         Some(net) if net.starts_with("container:") => Some(format!("with --network {net} the network namespace is another container's")),
+        Some(_) if engine == EngineKind::Podman => None,
         Some(net) => Some(format!("on the user-defined network `{net}`, Docker's resolver at 127.0.0.11 answers only in the sandbox's first network namespace, not in a user namespace's; the default bridge network has none")),
     }
 }
@@ -151,8 +163,13 @@ fn by_init(
     map.made_by = UserNsMaker::Init;
     let shift = ShiftedImage::new(&req.image, &map.uids, &map.gids);
     plan.notes.push(format!(
-        "Docker runs the sandbox from {}, a copy of {} whose files' owners are shifted into the user namespace's ids (made once, then reused)",
-        shift.tag, shift.source
+        "{} runs the sandbox from {}, a copy of {} whose files' owners are shifted into the user namespace's ids (made once, then reused)",
+        match plan.engine {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "Podman",
+        },
+        shift.tag,
+        shift.source
     ));
     plan.image = shift.tag.clone();
     plan.shift = Some(shift);
@@ -183,7 +200,7 @@ fn by_init(
     plan.spec.userns = Some(Why::new(
         map,
         format!(
-            "{why}. Docker gives a container none, so dindbox's init makes it: the init stays outside, and every process of the sandbox runs inside"
+            "{why}. dindbox's init makes it: the init stays outside, and every process of the sandbox runs inside"
         ),
     ));
 }

@@ -148,7 +148,12 @@ pub fn container(q: &Quadlet) -> String {
         group(&mut out, &net.why);
         out.key("Network", &specifiers(&net.value));
     }
-    if let Some(userns) = &spec.userns {
+    // A namespace the init makes is in the init's spec (Exec=), not Podman's.
+    if let Some(userns) = spec
+        .userns
+        .as_ref()
+        .filter(|u| u.value.made_by == crate::spec::UserNsMaker::Engine)
+    {
         group(&mut out, &userns.why);
         for r in &userns.value.uids {
             out.key("UIDMap", &r.to_string());
