@@ -13,8 +13,8 @@ use serde::Deserialize;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::spec::IdRange;
 use crate::spec::images::ShiftedImage;
+use crate::spec::{IdRange, host_id};
 
 use super::progress::Step;
 
@@ -26,13 +26,10 @@ pub const SHIFT_MAPS: &str = "io.dindbox.shifted-maps";
 /// The id that `id` of the image is on the host; ids outside the map are
 /// the kernel's overflow id inside (nobody), so they are given that.
 pub fn shift_id(ranges: &[IdRange], id: u64) -> u64 {
-    ranges
-        .iter()
-        .find(|r| id >= r.inside && id < r.inside + r.count)
-        .map_or_else(
-            || shift_id(ranges, 65534).min(u64::from(u32::MAX)),
-            |r| r.outside + (id - r.inside),
-        )
+    const NOBODY: u64 = 65534;
+    host_id(ranges, id)
+        .or_else(|| host_id(ranges, NOBODY))
+        .unwrap_or(NOBODY)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,8 +113,19 @@ fn env_line(var: &str) -> String {
     )
 }
 
-/// Make the copy unless it is there, made from the current source image.
-pub fn ensure(engine: &Engine, shift: &ShiftedImage) -> Result<()> {
+/// Make the copy unless it is there, made from the source image as it is
+/// now (`source_id`, as the engine inspected it for the plan).
+pub fn ensure(engine: &Engine, shift: &ShiftedImage, source_id: &str) -> Result<()> {
+    if let Some(copy) = inspect(engine, &shift.tag)? {
+        let from = copy
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref())
+            .and_then(|l| l.get(SHIFTED_FROM).cloned());
+        if from.as_deref() == Some(source_id) {
+            return Ok(());
+        }
+    }
     let Some(source) = inspect(engine, &shift.source)? else {
         return Err(Error::usage(format!(
             "image `{}` is not on {}",
@@ -125,16 +133,6 @@ pub fn ensure(engine: &Engine, shift: &ShiftedImage) -> Result<()> {
         ))
         .hint("build dindbox's images with `dindbox image build`, or pull the image"));
     };
-    if let Some(copy) = inspect(engine, &shift.tag)? {
-        let from = copy
-            .config
-            .as_ref()
-            .and_then(|c| c.labels.as_ref())
-            .and_then(|l| l.get(SHIFTED_FROM).cloned());
-        if from.as_deref() == Some(source.id.as_str()) {
-            return Ok(());
-        }
-    }
     let step = Step::start(format!(
         "making {} (the image's files owned by the sandbox's user namespace; once)",
         shift.tag

@@ -21,14 +21,14 @@ use nix::errno::Errno;
 use nix::mount::{MntFlags, umount2};
 use nix::sched::{CloneFlags, setns, unshare};
 use nix::sys::signal::{SigSet, Signal, kill};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Gid, Pid, Uid, fork, setgroups, setresgid, setresuid};
 use serde::{Deserialize, Serialize};
 
 use super::netlink::{Address, Rtnl};
 use crate::error::exit;
-use crate::spec::IdRange;
 use crate::spec::init::InitUserNs;
+use crate::spec::{IdRange, host_id};
 
 /// What the init is after the split.
 pub enum Role {
@@ -171,12 +171,7 @@ pub fn split(ns: &InitUserNs, mask: &SigSet) -> Result<Role, String> {
 /// it), owned by the namespace's root, who writes the report.
 fn own_state_dir(ns: &InitUserNs) -> Result<(), String> {
     let dir = super::state::STATE_DIR;
-    let root = |ranges: &[IdRange]| {
-        ranges
-            .iter()
-            .find(|r| r.inside == 0)
-            .map(|r| r.outside as u32)
-    };
+    let root = |ranges: &[IdRange]| host_id(ranges, 0).and_then(|id| u32::try_from(id).ok());
     std::fs::create_dir_all(dir).map_err(|e| format!("could not create {dir}: {e}"))?;
     std::os::unix::fs::chown(dir, root(&ns.uids), root(&ns.gids))
         .map_err(|e| format!("could not give {dir} to the namespace's root: {e}"))
@@ -490,16 +485,8 @@ fn supervise(child: Pid, mask: &SigSet) -> i32 {
         };
         if sig != Signal::SIGCHLD {
             let _ = kill(child, sig);
-            continue;
-        }
-        loop {
-            match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) if pid == child => return code,
-                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => return 128 + sig as i32,
-                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => break,
-                Ok(_) | Err(Errno::EINTR) => {}
-                Err(_) => break,
-            }
+        } else if let Some(code) = super::reap(child) {
+            return code;
         }
     }
 }

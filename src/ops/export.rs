@@ -131,6 +131,7 @@ fn kept(request: Request, cannot: &str) -> Result<(Plan, bool, bool)> {
     let (rootless, remote) = planned
         .engine_facts()
         .map_or((false, false), |e| (e.rootless, e.remote));
+    let image_id = planned.image_id;
     let mut plan = planned.plan;
     if plan.service.is_some() {
         return Err(Error::refused(format!(
@@ -139,7 +140,7 @@ fn kept(request: Request, cannot: &str) -> Result<(Plan, bool, bool)> {
         .hint("start Podman's own socket, which the sandbox then mounts, and export again: `systemctl enable --now podman.socket` (rootless: `systemctl --user enable --now podman.socket`)"));
     }
     crate::plan::memory::without_report(&mut plan);
-    super::run::ensure_image(&plan)?;
+    super::run::ensure_image(&plan, &image_id)?;
     Ok((plan, rootless, remote))
 }
 

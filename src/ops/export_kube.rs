@@ -76,6 +76,7 @@ pub fn plan(request: Request, claim: Option<&str>) -> Result<KubePlan> {
     check_request(&request, claim)?;
     let planned = super::run::prepare(super::export::kept_request(request))?;
     let remote = planned.engine_facts().is_some_and(|e| e.remote);
+    let image_id = planned.image_id;
     let mut plan = planned.plan;
     if remote {
         return Err(Error::refused(
@@ -90,7 +91,7 @@ pub fn plan(request: Request, claim: Option<&str>) -> Result<KubePlan> {
         .hint("start Podman's own socket, which the sandbox then mounts, and export again: `systemctl enable --now podman.socket`"));
     }
     crate::plan::memory::without_report(&mut plan);
-    super::run::ensure_image(&plan)?;
+    super::run::ensure_image(&plan, &image_id)?;
     let runtime_class = plan.spec.runtime.as_ref().and_then(|r| {
         runtime_class(&r.value).map(|class| {
             Why::new(

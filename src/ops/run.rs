@@ -14,6 +14,8 @@ use crate::trace;
 pub struct Planned {
     pub request: Request,
     pub plan: Plan,
+    /// The id of the image the plan asked for, as the engine inspected it.
+    pub image_id: String,
     /// The memory of earlier starts to update after this one (dind).
     memory: Option<apply::stepdown::Prepared>,
     host: HostFacts,
@@ -57,6 +59,7 @@ pub fn prepare(request: Request) -> Result<Planned> {
     Ok(Planned {
         request,
         plan,
+        image_id: image.id,
         memory,
         host,
     })
@@ -64,9 +67,9 @@ pub fn prepare(request: Request) -> Result<Planned> {
 
 /// Make the image the plan runs where it is made from another: a copy with
 /// its owners shifted into the user namespace's ids.
-pub fn ensure_image(plan: &Plan) -> Result<()> {
+pub fn ensure_image(plan: &Plan, image_id: &str) -> Result<()> {
     if let Some(shift) = &plan.shift {
-        crate::image::shift::ensure(&apply::engine_for(plan), shift)?;
+        crate::image::shift::ensure(&apply::engine_for(plan), shift, image_id)?;
         trace::mark("the shifted image is there");
     }
     Ok(())
@@ -78,10 +81,11 @@ pub fn run(planned: Planned, recreate: bool, on: &mut dyn FnMut(&RunEvent)) -> R
     let Planned {
         request,
         mut plan,
+        image_id,
         memory,
         host,
     } = planned;
-    ensure_image(&plan)?;
+    ensure_image(&plan, &image_id)?;
     let reporting = memory
         .as_ref()
         .and_then(|m| apply::stepdown::Reporting::start(m, &mut plan, on));

@@ -249,14 +249,19 @@ pub enum UserNsMaker {
 impl UserNs {
     /// The host uid and gid that the sandbox's root is.
     pub fn root(&self) -> (u64, u64) {
-        let host = |ranges: &[IdRange]| {
-            ranges
-                .iter()
-                .find(|r| r.inside == 0)
-                .map_or(0, |r| r.outside)
-        };
-        (host(&self.uids), host(&self.gids))
+        (
+            host_id(&self.uids, 0).unwrap_or(0),
+            host_id(&self.gids, 0).unwrap_or(0),
+        )
     }
+}
+
+/// The host id that a namespace's `id` is through `ranges`, if they map it.
+pub fn host_id(ranges: &[IdRange], id: u64) -> Option<u64> {
+    ranges
+        .iter()
+        .find(|r| id >= r.inside && id < r.inside + r.count)
+        .map(|r| r.outside + (id - r.inside))
 }
 
 /// A resource limit.
