@@ -14,7 +14,7 @@
 #   common gvisor      dindbox run --rm -m common --engine docker --runtime runsc -x true
 #                      (the sandbox under gVisor, registered by setup-host.sh;
 #                      left out where Docker has no runsc runtime)
-#   systemd dind       dindbox run --rm --systemd -m dind --engine docker --inner docker
+#   systemd dind       dindbox run --rm --systemd --host-root -m dind --engine docker --inner docker
 #                        -x 'docker run --rm localhost/dindbox/canary true'
 #                      (systemd boots as PID 1, the inner engine a unit of it)
 #   attach kept        dindbox run -n KEPT -m dind --engine docker --inner docker
@@ -125,7 +125,7 @@ CASES = [
      [DINDBOX, "run", "--rm", "-m", "common", "--engine", "docker", "--runtime", "runsc",
       "-x", "true"]),
     ("systemd dind docker/docker", "systemd-dind-docker-docker",
-     [DINDBOX, "run", "--rm", "--systemd", "-m", "dind", "--engine", "docker", "--inner",
+     [DINDBOX, "run", "--rm", "--systemd", "--host-root", "-m", "dind", "--engine", "docker", "--inner",
       "docker", "-x", f"docker run --rm {CANARY} true"]),
     ("attach kept docker/docker", "attach-kept",
      [DINDBOX, "run", "-n", KEPT, "-m", "dind", "--engine", "docker", "--inner", "docker",

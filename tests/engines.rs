@@ -578,6 +578,38 @@ fn an_existing_storage_volume_is_refused_and_kept() {
 }
 
 #[test]
+fn a_docker_sandbox_that_would_be_the_hosts_root_is_refused_unless_asked_for() {
+    let _guard = shared();
+    for (mode, network) in [("dind", "host"), ("common", "bridge-of-mine")] {
+        let name = unique("host-root");
+        let _cleanup = Cleanup::new("docker")
+            .container(&name)
+            .volume(&format!("{name}-storage"));
+        let run = dindbox(&[
+            "run",
+            "--rm",
+            "-m",
+            mode,
+            "--engine",
+            "docker",
+            "-n",
+            &name,
+            "--network",
+            network,
+            "-x",
+            "echo never",
+        ]);
+        assert_bad_input(&run, 3, "its root would be the host's root", "--host-root");
+        assert!(
+            run.stderr.contains(&format!("drop `--network {network}`")),
+            "{}",
+            run.stderr
+        );
+        assert_nothing_left("docker", &name);
+    }
+}
+
+#[test]
 fn an_engine_that_cannot_create_the_sandbox_leaves_nothing() {
     let _guard = shared();
     let name = unique("no-net");
@@ -594,6 +626,9 @@ fn an_engine_that_cannot_create_the_sandbox_leaves_nothing() {
         "docker",
         "-n",
         &name,
+        // A user-defined network keeps Docker's sandbox the host's root,
+        // refused unless asked for: asked for, the engine is what fails.
+        "--host-root",
         "--network",
         "no-such-network",
         "-x",

@@ -40,12 +40,15 @@ fn ensure_image() {
     });
 }
 
-/// `dindbox run --rm --systemd -m MODE --engine ENG -n NAME`, then `more`.
+/// `dindbox run --rm --systemd --host-root -m MODE --engine ENG -n NAME`,
+/// then `more`: a rootful engine's systemd sandbox is the host's root, and
+/// only when asked for.
 fn throwaway<'a>(mode: &'a str, eng: &'a str, name: &'a str, more: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "run",
         "--rm",
         "--systemd",
+        "--host-root",
         "-m",
         mode,
         "--engine",
@@ -140,6 +143,25 @@ fn an_image_without_systemd_is_refused_before_anything_starts() {
 }
 
 #[test]
+fn a_rootful_systemd_sandbox_is_refused_unless_the_hosts_root_is_asked_for() {
+    let _guard = shared();
+    for eng in ENGINES {
+        let name = unique("systemd-userns");
+        let _cleanup = Cleanup::new(eng).container(&name);
+        let mut args = throwaway("dind", eng, &name, &["-x", "echo never"]);
+        args.retain(|a| *a != "--host-root");
+        let run = dindbox(&args);
+        assert_bad_input(&run, 3, "its root would be the host's root", "--host-root");
+        assert!(
+            run.stderr.contains("drop --systemd"),
+            "{eng}: {}",
+            run.stderr
+        );
+        assert_nothing_left(eng, &name);
+    }
+}
+
+#[test]
 fn systemd_outside_dind_is_refused_with_the_reason() {
     let _guard = shared();
     let name = unique("common-systemd");
@@ -164,6 +186,7 @@ fn kept_systemd_sandbox(eng: &str) {
     dindbox(&[
         "run",
         "--systemd",
+        "--host-root",
         "-m",
         "dind",
         "--engine",

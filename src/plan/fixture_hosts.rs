@@ -215,10 +215,16 @@ fn rootful_machine() -> HostFacts {
 fn podman_machine_plans_use_the_vms_facts_not_the_macs() {
     let host = rootful_machine();
     assert!(host.caps.bounding.is_empty() && host.cgroup.layout == CgroupLayout::Unknown);
-    let p = plan(
-        &request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Docker),
-        &host,
+    let mut req = request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Docker);
+    // Rootful on another machine: no subordinate ids known here, so the
+    // sandbox would be the machine's root, which is refused unless asked for.
+    let err = refusal(&req, &host, &our_image());
+    assert!(
+        err.causes.iter().any(|c| c.contains("another machine")),
+        "{err}"
     );
+    req.host_root = true;
+    let p = plan(&req, &host);
     assert!(
         has(&p, &["--cap-add", "SYS_ADMIN"]),
         "the Mac has no capabilities; the VM does"

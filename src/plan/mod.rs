@@ -72,7 +72,7 @@ pub fn make_on(
     if req.privileged {
         privileged::apply(&mut plan, host, engine);
     }
-    userns::apply(&mut plan, req, host, engine);
+    userns::apply(&mut plan, req, host, engine)?;
     match req.mode {
         Mode::Common => common::apply(&mut plan, req, host, engine)?,
         Mode::Sock => sock::apply(&mut plan, req, host, engine)?,

@@ -71,6 +71,8 @@ fn requests(host: &HostFacts) -> Vec<(String, Request)> {
                         req.systemd = systemd;
                         req.rm = rm;
                         if systemd {
+                            // Refused without (the plan's unit tests show it).
+                            req.host_root = true;
                             req.image = systemd::image_tag();
                         }
                         let mut words = format!("-m {} --engine {engine}", mode.name());
@@ -81,7 +83,7 @@ fn requests(host: &HostFacts) -> Vec<(String, Request)> {
                             let _ = write!(words, " --runtime {r}");
                         }
                         if systemd {
-                            words.push_str(" --systemd");
+                            words.push_str(" --systemd --host-root");
                         }
                         if rm {
                             words.push_str(" --rm");

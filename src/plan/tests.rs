@@ -739,23 +739,45 @@ fn docker_dind_runs_in_a_user_namespace_of_the_inits_from_a_shifted_copy_of_its_
     assert_eq!(ns.uids[0].to_string(), "0:1000:1");
     assert!(ns.idmap.is_empty());
 
-    // Where it cannot: the host's root, and why.
+    // Where it cannot: refused, with the fix, unless the host's root is asked for.
     for (network, why) in [
         ("host", "--network host"),
+        ("container:db", "another container's"),
         ("mynet", "user-defined network"),
     ] {
         let mut r = req.clone();
         r.network = Some(network.into());
+        let err = refusal(&r, &this_machine(), &our_image());
+        assert_eq!(err.code, crate::error::exit::REFUSED, "{err}");
+        assert!(
+            err.message.contains("its root would be the host's root"),
+            "{err}"
+        );
+        assert!(err.causes.iter().any(|c| c.contains(why)), "{err}");
+        assert!(
+            err.hints
+                .iter()
+                .any(|h| h.starts_with(&format!("drop `--network {network}`"))),
+            "{err}"
+        );
+        assert!(
+            err.hints.iter().any(|h| h.contains("`--host-root`")),
+            "{err}"
+        );
+        r.host_root = true;
         let p = plan(&r, &this_machine());
         assert!(p.spec.userns.is_none() && p.shift.is_none());
         assert!(
-            p.notes.iter().any(
-                |n| n.starts_with("the sandbox's root is the host's root (") && n.contains(why)
-            ),
+            p.notes.iter().any(|n| n
+                .starts_with("the sandbox's root is the host's root (asked for with --host-root")),
             "{:#?}",
             p.notes
         );
     }
+    // Podman gives a user-defined network's sandbox the namespace itself.
+    let mut r = request(Mode::Dind, Some(EngineKind::Podman), EngineKind::Podman);
+    r.network = Some("mynet".into());
+    assert!(plan(&r, &this_machine()).inner.userns.is_some());
     let common = plan(
         &request(Mode::Common, Some(EngineKind::Docker), EngineKind::Docker),
         &this_machine(),

@@ -1,14 +1,19 @@
-//! Whose root the sandbox's root is. On rootful Podman a sandbox gets a user
-//! namespace of its own by default: its uid 0 is the person who ran dindbox
+//! Whose root the sandbox's root is: never the host's, unless asked for
+//! (`--host-root`, `--privileged`). On rootful Podman 5 a sandbox gets a user
+//! namespace of its own from Podman: its uid 0 is the person who ran dindbox
 //! (so the files it makes in the workspace are theirs), its other ids a
 //! subordinate range of theirs from /etc/subuid and /etc/subgid, and the
 //! kernel refuses it whatever only the host's root may do (tracing, BPF,
-//! modules, raw disks, kernel settings), capabilities or not. Rootless
-//! Podman's sandboxes are in the user's namespace already. Docker gives a
-//! container no user namespace of its own: there the sandbox's root is the
-//! host's, and the plan says so.
+//! modules, raw disks, kernel settings), capabilities or not. Docker gives a
+//! container no user namespace of its own, and Podman 4 cannot give one that
+//! keeps the workspace its owners': there dindbox's init makes it. Rootless
+//! Podman's sandboxes are in the user's namespace already. Where no way
+//! works (`--systemd`, a network namespace that is not the sandbox's own,
+//! a remote engine), the plan is refused with the fix, and the host-root
+//! recipe is one of them, named.
 
 use crate::engine::EngineKind;
+use crate::error::{Error, Result};
 use crate::probe::facts::{EngineFacts, HostFacts, Invoker, SubIdRange};
 use crate::spec::images::ShiftedImage;
 use crate::spec::init::InitUserNs;
@@ -28,27 +33,36 @@ fn host_root_note(why: &str) -> String {
     )
 }
 
-pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) {
+pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFacts) -> Result<()> {
     if engine.rootless {
-        return;
+        return Ok(());
     }
     let family = Family::of_request(req);
-    let skip = if req.privileged {
-        Some("asked for with --privileged".to_string())
+    let asked = if req.privileged {
+        Some("asked for with --privileged")
     } else if req.host_root {
-        Some("asked for with --host-root (hostRoot)".to_string())
-    } else if engine.remote {
-        Some(
-            "the engine runs on another machine, whose subordinate ids this host does not know"
-                .to_string(),
-        )
-    } else if let Some(f) = family.filter(|f| f.isolates_by_itself()) {
+        Some("asked for with --host-root (hostRoot)")
+    } else {
+        None
+    };
+    if let Some(why) = asked {
+        plan.notes.push(host_root_note(why));
+        return Ok(());
+    }
+    if let Some(f) = family.filter(|f| f.isolates_by_itself()) {
         plan.notes.push(format!("{}: the sandbox's root is not the host's root by the runtime's own means, so dindbox adds no user namespace of its own", f.title()));
-        return;
-    } else if req.mode == Mode::Sock {
-        Some("sock mode hands the sandbox the host engine, which can do as the host's root whatever the sandbox's root is".to_string())
-    } else if req.systemd {
-        Some("--systemd runs the inner engine as a unit of systemd, which dindbox does not yet set up in a user namespace of the sandbox's own".to_string())
+        return Ok(());
+    }
+    if req.mode == Mode::Sock {
+        plan.notes.push(host_root_note("sock mode hands the sandbox the host engine, which can do as the host's root whatever the sandbox's root is"));
+        return Ok(());
+    }
+    let cannot = if engine.remote {
+        Some(Cannot::new(
+            "the engine runs on another machine, whose subordinate ids this host does not know",
+        ))
+    } else if req.systemd && req.mode == Mode::Dind {
+        Some(Cannot::new("--systemd boots systemd as the sandbox's PID 1 with the host's cgroups, which dindbox does not yet set up in a user namespace of the sandbox's own").hint("drop --systemd: the inner engine is then started by dindbox's init"))
     } else if engine.kind == EngineKind::Docker {
         init_cannot(req, host, engine.kind)
     } else {
@@ -57,19 +71,16 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     let who = host.invoker();
     // Where this Podman cannot make the namespace so that the workspace stays
     // its owners', dindbox's init makes it, as on Docker.
-    let podman_cannot = (skip.is_none() && engine.kind == EngineKind::Podman)
+    let podman_cannot = (cannot.is_none() && engine.kind == EngineKind::Podman)
         .then(|| cannot_keep_owners(plan, req.runtime.as_deref(), host, engine, &who))
         .flatten();
-    let skip = match (skip, &podman_cannot) {
-        (Some(why), _) => Some(why),
-        (None, Some(why)) => {
-            init_cannot(req, host, engine.kind).map(|also| format!("{why}; {also}"))
-        }
+    let cannot = match (cannot, &podman_cannot) {
+        (Some(c), _) => Some(c),
+        (None, Some(why)) => init_cannot(req, host, engine.kind).map(|c| c.after(why)),
         (None, None) => None,
     };
-    if let Some(why) = skip {
-        plan.notes.push(host_root_note(&why));
-        return;
+    if let Some(c) = cannot {
+        return Err(c.refusal());
     }
     let (map, note) = id_map(host, &who);
     plan.notes.extend(note);
@@ -95,29 +106,70 @@ pub fn apply(plan: &mut Plan, req: &Request, host: &HostFacts, engine: &EngineFa
     } else {
         plan.spec.userns = Some(Why::new(map, why));
     }
+    Ok(())
+}
+
+/// Why the sandbox cannot have a user namespace of its own, and what to do.
+struct Cannot {
+    why: String,
+    hints: Vec<String>,
+}
+
+impl Cannot {
+    fn new(why: impl Into<String>) -> Self {
+        Cannot {
+            why: why.into(),
+            hints: Vec::new(),
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+
+    /// The same, after a first reason (the engine's own way was out already).
+    fn after(mut self, first: &str) -> Self {
+        self.why = format!("{first}; {}", self.why);
+        self
+    }
+
+    /// The refusal: the host-root recipe is there only when asked for.
+    fn refusal(self) -> Error {
+        let mut err = Error::refused("this sandbox cannot have a user namespace of its own, so its root would be the host's root")
+            .cause(self.why);
+        for hint in self.hints {
+            err = err.hint(hint);
+        }
+        err.hint("or ask for the host's root with `--host-root` (config key hostRoot): whatever runs inside as root can then reach the host's kernel interfaces")
+    }
 }
 
 /// Why dindbox's init cannot make the sandbox's user namespace (`by_init`),
 /// if so: where it lacks the capabilities to, or the sandbox has no network
 /// of its own whose interfaces it could move into the namespace.
-fn init_cannot(req: &Request, host: &HostFacts, engine: EngineKind) -> Option<String> {
+fn init_cannot(req: &Request, host: &HostFacts, engine: EngineKind) -> Option<Cannot> {
     let missing: Vec<&str> = OUTSIDE_ONLY
         .iter()
         .map(|(cap, _)| *cap)
         .filter(|cap| !host.has_cap(&format!("CAP_{cap}")))
         .collect();
     if req.mode == Mode::Common && !missing.is_empty() {
-        return Some(format!(
+        return Some(Cannot::new(format!(
             "dindbox's init needs {} to make the sandbox's user namespace, which this host's bounding set lacks",
             missing.join(", ")
-        ));
+        )).hint("run dindbox where the bounding set is complete (not inside an unprivileged container)"));
     }
-    match req.network.as_deref() {
-        None | Some("bridge" | "default" | "none" | "slirp4netns") => None,
-        Some("host") => Some("with --network host the sandbox has no network interfaces of its own to move into a user namespace".into()),
-        Some(net) if net.starts_with("container:") => Some(format!("with --network {net} the network namespace is another container's")),
-        Some(_) if engine == EngineKind::Podman => None,
-        Some(net) => Some(format!("on the user-defined network `{net}`, Docker's resolver at 127.0.0.11 answers only in the sandbox's first network namespace, not in a user namespace's; the default bridge network has none")),
+    let net = req.network.as_deref()?;
+    let drop_it = format!(
+        "drop `--network {net}`: the sandbox's own network namespace can be moved into the user namespace"
+    );
+    match net {
+        "bridge" | "default" | "none" | "slirp4netns" => None,
+        "host" => Some(Cannot::new("with --network host the sandbox has no network interfaces of its own to move into a user namespace").hint(drop_it)),
+        _ if net.starts_with("container:") => Some(Cannot::new(format!("with --network {net} the network namespace is another container's")).hint(drop_it)),
+        _ if engine == EngineKind::Podman => None,
+        _ => Some(Cannot::new(format!("on the user-defined network `{net}`, Docker's resolver at 127.0.0.11 answers only in the sandbox's first network namespace, not in a user namespace's; the default bridge network has none")).hint(format!("{drop_it}, and publish ports (-p) to reach other containers"))),
     }
 }
 

@@ -5,8 +5,33 @@ use super::*;
 fn systemd_request(engine: EngineKind, inner: EngineKind) -> Request {
     let mut req = request(Mode::Dind, Some(engine), inner);
     req.systemd = true;
+    req.host_root = true;
     req.image = crate::plan::systemd::image_tag();
     req
+}
+
+#[test]
+fn a_systemd_sandbox_on_a_rootful_engine_is_the_hosts_root_only_when_asked() {
+    for engine in [EngineKind::Docker, EngineKind::Podman] {
+        let mut req = systemd_request(engine, engine);
+        req.host_root = false;
+        let err = refusal(&req, &this_machine(), &systemd_image());
+        assert_eq!(err.code, crate::error::exit::REFUSED, "{err}");
+        assert!(err.causes.iter().any(|c| c.contains("--systemd")), "{err}");
+        assert!(
+            err.hints.iter().any(|h| h.starts_with("drop --systemd")),
+            "{err}"
+        );
+        assert!(
+            err.hints.iter().any(|h| h.contains("`--host-root`")),
+            "{err}"
+        );
+        // Nothing refuses a common sandbox for --systemd's user namespace:
+        // --systemd itself is for dind only.
+        req.mode = Mode::Common;
+        let err = refusal(&req, &this_machine(), &systemd_image());
+        assert!(err.message.contains("applies to dind sandboxes"), "{err}");
+    }
 }
 
 fn systemd_image() -> ImageFacts {
